@@ -78,6 +78,26 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class HeadsConfig:
+    """Which fine-tuned heads the search engine loads, and how it uses them.
+
+    A head is named by a shipped name (``reranker``, ``reader``, ``tagger``,
+    ``topic-agnews``, ``topic-bbc``: directories under ``models/``), a local
+    directory, or a Hugging Face model id. ``None`` switches a head off.
+    """
+
+    reranker: str | None = "reranker"
+    reader: str | None = "reader"
+    tagger: str | None = "tagger"
+    topic: str | None = "topic-bbc"
+    rerank_depth: int = 30  # fused candidates the cross-encoder rescores
+    read_top: int = 3  # best passages the reader looks into
+    answer_threshold: float = 0.5  # reader confidence below which no answer is shown
+    batch_size: int = 32
+    device: str | None = None  # None: CUDA when present, else CPU
+
+
+@dataclass(frozen=True)
 class WebConfig:
     """Limits of the web app and API."""
 
@@ -92,6 +112,7 @@ class Settings:
     index_dir: Path = Path("var/index")
     index: IndexConfig = field(default_factory=IndexConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    heads: HeadsConfig = field(default_factory=HeadsConfig)
     web: WebConfig = field(default_factory=WebConfig)
 
     def with_search(self, **changes: object) -> Settings:
