@@ -1,0 +1,62 @@
+"""Shared plumbing of the inference classes: loading once, batching, thread safety."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+
+from ranker.heads.loading import load_head
+
+
+class HeadModel:
+    """Base of the inference classes (modelled on sentence-transformers' CrossEncoder).
+
+    The model loads once in the constructor. ``predict``-style methods are safe to call
+    from several threads: the (stateful) fast tokenizer is guarded by a lock, forward
+    passes run under ``torch.inference_mode()`` on a model that never changes.
+    """
+
+    task = ""
+
+    def __init__(
+        self,
+        model_name_or_path: str,
+        device: str | None = None,
+        batch_size: int = 32,
+        max_length: int | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size} must be at least 1")
+        if max_length is not None and not 8 <= max_length <= 512:
+            raise ValueError(f"max_length={max_length} must be between 8 and 512")
+        self.model, self.tokenizer, self.spec = load_head(model_name_or_path, self.task, device)
+        self.device = next(self.model.parameters()).device
+        self.batch_size = batch_size
+        self.max_length = max_length or self.spec.max_length
+        self.model_name_or_path = model_name_or_path
+        self._tok_lock = threading.Lock()
+
+    @property
+    def labels(self) -> list[str]:
+        """The label names, in id order."""
+        return list(self.spec.labels)
+
+    def tokenize(self, *args: Any, **kwargs: Any) -> Any:
+        with self._tok_lock:
+            return self.tokenizer(*args, **kwargs)
+
+    def forward(self, enc: dict[str, torch.Tensor]) -> Any:
+        """One batch through the model (inputs moved to its device)."""
+        keys = ("input_ids", "attention_mask", "token_type_ids")
+        inputs = {k: enc[k].to(self.device) for k in keys if k in enc}
+        with torch.inference_mode():
+            return self.model(**inputs)
+
+
+def batches(items: Sequence[Any], size: int) -> Iterator[tuple[int, Sequence[Any]]]:
+    """``(offset, chunk)`` pairs of consecutive chunks of ``items``."""
+    for i in range(0, len(items), size):
+        yield i, items[i : i + size]

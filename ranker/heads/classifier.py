@@ -1,0 +1,55 @@
+"""Single-text classification ([CLS] -> label distribution), e.g. news topics.
+
+>>> clf = TextClassifier("topic-bbc")  # doctest: +SKIP
+>>> clf.predict(["Arsenal beat Chelsea 2-0 at the Emirates"])[0][0].label  # doctest: +SKIP
+'sport'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from ranker.heads.base import HeadModel, batches
+from ranker.heads.types import LabelScore
+
+
+class TextClassifier(HeadModel):
+    """A fine-tuned text classifier head (topic-agnews, topic-bbc or any directory)."""
+
+    task = "classifier"
+
+    def __init__(
+        self,
+        model_name_or_path: str = "topic-bbc",
+        device: str | None = None,
+        batch_size: int = 32,
+        max_length: int | None = None,
+    ) -> None:
+        super().__init__(model_name_or_path, device, batch_size, max_length)
+
+    def predict_proba(self, texts: Sequence[str]) -> torch.Tensor:
+        """Label probabilities, shape (len(texts), len(labels)), columns in label order."""
+        if isinstance(texts, str):
+            raise TypeError("texts must be a list of strings, not one string: wrap it in [...]")
+        out = []
+        for _, chunk in batches(list(texts), self.batch_size):
+            enc = self.tokenize(
+                list(chunk),
+                truncation=True,
+                max_length=self.max_length,
+                padding=True,
+                return_tensors="pt",
+            )
+            out.append(torch.softmax(self.forward(enc).logits.float(), dim=-1).cpu())
+        return torch.cat(out) if out else torch.zeros(0, len(self.labels))
+
+    def predict(self, texts: Sequence[str]) -> list[list[LabelScore]]:
+        """For each text, every label with its probability, most likely first."""
+        labels = self.labels
+        result = []
+        for row in self.predict_proba(texts).tolist():
+            pairs = sorted(zip(labels, row, strict=True), key=lambda x: -x[1])
+            result.append([LabelScore(lab, float(p)) for lab, p in pairs])
+        return result

@@ -1,0 +1,198 @@
+"""Save and load a head directory; the one place that knows its format.
+
+A head directory holds:
+
+- ``head.json``: task, backbone (HF id or path; also the tokenizer reference), method
+  (``lora`` or ``full``), LoRA settings, max_length and task options;
+- ``labels.json``: the label map (id -> label), in id order;
+- ``adapter.safetensors`` (LoRA: adapter matrices plus the fully trained head,
+  pooler and LayerNorms, fp16) or ``model.safetensors`` + ``config.json`` (full);
+- ``metrics.json``: held-out results and the exact training command.
+
+A plain Hugging Face model id or directory without ``head.json`` is loaded as a full
+model of the task's class (its ``config.id2label`` gives the labels).
+
+>>> spec = HeadSpec(task="classifier", labels=["a", "b"])
+>>> spec.backbone
+'sentence-transformers/all-MiniLM-L6-v2'
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from newsrank.errors import NewsrankError
+from newsrank.modelpath import resolve_model
+from ranker.heads.registry import resolve_head
+
+DEFAULT_BACKBONE = "sentence-transformers/all-MiniLM-L6-v2"
+TASKS = ("classifier", "cross-encoder", "tagger", "reader")
+#: LoRA on every linear layer of the encoder (not the pooler or head: those train fully).
+LORA_TARGET = r".*encoder\.layer\.\d+\..*\.(query|key|value|dense)$"
+#: Parameters trained in full next to the adapters (head, pooler, LayerNorms).
+FULLY_TRAINED = ("classifier", "qa_outputs", "pooler", "LayerNorm")
+
+
+class HeadLoadError(NewsrankError):
+    """A head directory or model id cannot be loaded."""
+
+
+@dataclass
+class HeadSpec:
+    """What ``head.json`` records."""
+
+    task: str
+    labels: list[str] = field(default_factory=list)
+    backbone: str = DEFAULT_BACKBONE
+    method: str = "lora"
+    lora_r: int = 32
+    lora_alpha: int = 64
+    max_length: int = 256
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task={self.task!r}: choose one of {', '.join(TASKS)}")
+        if self.method not in ("lora", "full"):
+            raise ValueError(f"method={self.method!r}: choose 'lora' or 'full'")
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """``device`` if given, else CUDA when present, else CPU."""
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def model_class(task: str) -> Any:
+    import transformers as tf
+
+    return {
+        "classifier": tf.AutoModelForSequenceClassification,
+        "cross-encoder": tf.AutoModelForSequenceClassification,
+        "tagger": tf.AutoModelForTokenClassification,
+        "reader": tf.AutoModelForQuestionAnswering,
+    }[task]
+
+
+def build_model(spec: HeadSpec) -> torch.nn.Module:
+    """A fresh model of the task on the backbone (head randomly initialised)."""
+    kwargs: dict[str, Any] = {}
+    if spec.task != "reader":
+        n = len(spec.labels) or 1
+        kwargs = {"num_labels": n}
+        if spec.labels:
+            kwargs["id2label"] = dict(enumerate(spec.labels))
+            kwargs["label2id"] = {lab: i for i, lab in enumerate(spec.labels)}
+        if spec.options.get("problem_type"):
+            kwargs["problem_type"] = spec.options["problem_type"]
+    try:
+        return model_class(spec.task).from_pretrained(resolve_model(spec.backbone), **kwargs)
+    except OSError as exc:
+        raise HeadLoadError(
+            f"cannot load backbone {spec.backbone!r} ({exc}); give a local path or an HF id "
+            "that is cached (HF_HUB_OFFLINE=1 forbids downloads)"
+        ) from exc
+
+
+def add_lora(model: torch.nn.Module, spec: HeadSpec, dropout: float = 0.0) -> torch.nn.Module:
+    """Wrap ``model`` with LoRA adapters; the head, pooler and LayerNorms stay trainable."""
+    from peft import LoraConfig, get_peft_model
+
+    cfg = LoraConfig(
+        r=spec.lora_r,
+        lora_alpha=spec.lora_alpha,
+        lora_dropout=dropout,
+        target_modules=LORA_TARGET,
+        bias="none",
+    )
+    peft_model = get_peft_model(model, cfg)
+    for name, p in peft_model.named_parameters():
+        if any(part in name for part in FULLY_TRAINED) and "lora_" not in name:
+            p.requires_grad = True
+    return peft_model
+
+
+def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The trained parameters of a LoRA model (adapters + fully trained parts)."""
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def save_head(model: torch.nn.Module, spec: HeadSpec, out_dir: str | Path) -> Path:
+    """Write a head directory (weights, head.json, labels.json); returns its path."""
+    from safetensors.torch import save_file
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if spec.method == "lora":
+        state = {n: t.to(torch.float16).contiguous() for n, t in trainable_state(model).items()}
+        save_file(state, str(out / "adapter.safetensors"))
+    else:
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        base.save_pretrained(out, safe_serialization=True)
+    (out / "head.json").write_text(json.dumps(asdict(spec), indent=2) + "\n")
+    (out / "labels.json").write_text(json.dumps(dict(enumerate(spec.labels)), indent=2) + "\n")
+    return out
+
+
+def read_spec(path: str | Path) -> HeadSpec:
+    """The :class:`HeadSpec` of a head directory."""
+    raw = json.loads((Path(path) / "head.json").read_text())
+    return HeadSpec(**raw)
+
+
+def load_head(
+    name_or_path: str, task: str, device: str | None = None
+) -> tuple[torch.nn.Module, Any, HeadSpec]:
+    """Load ``(model in eval mode on device, tokenizer, spec)`` of a head.
+
+    ``name_or_path``: a shipped head name, a head directory, or a plain HF model id/path.
+    """
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer
+
+    path = resolve_head(name_or_path)
+    head_json = Path(path) / "head.json"
+    if head_json.is_file():
+        spec = read_spec(path)
+        if spec.task != task:
+            raise HeadLoadError(
+                f"{name_or_path!r} is a {spec.task} head, not a {task}; pass a {task} head"
+            )
+        if spec.method == "lora":
+            weights = Path(path) / "adapter.safetensors"
+            if not weights.is_file():
+                raise HeadLoadError(f"{weights} is missing; re-run the training command")
+            model = add_lora(build_model(spec), spec)
+            state = load_file(str(weights))
+            missing = set(state) - {n for n, _ in model.named_parameters()}
+            if missing:
+                raise HeadLoadError(f"{weights} does not fit the backbone: {sorted(missing)[:3]}")
+            model.load_state_dict(state, strict=False)
+            model = model.merge_and_unload()
+        else:
+            model = model_class(task).from_pretrained(path)
+        tok_ref = spec.backbone
+    else:
+        if Path(path).exists() and not (Path(path) / "config.json").is_file():
+            raise HeadLoadError(
+                f"{name_or_path!r} has neither head.json nor config.json; give a head "
+                "directory, a shipped name (reranker, reader, tagger, topic-agnews, "
+                "topic-bbc) or an HF model id"
+            )
+        try:
+            model = model_class(task).from_pretrained(resolve_model(path))
+        except (OSError, ValueError) as exc:
+            raise HeadLoadError(f"cannot load {name_or_path!r} as a {task}: {exc}") from exc
+        labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        spec = HeadSpec(task=task, labels=labels, backbone=path, method="full")
+        tok_ref = path
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(tok_ref))
+    dev = pick_device(device)
+    model.to(dev).eval()
+    return model, tokenizer, spec

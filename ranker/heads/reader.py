@@ -1,0 +1,160 @@
+"""Extractive question answering: the best answer span in a set of passages.
+
+>>> reader = Reader("reader")  # doctest: +SKIP
+>>> reader.answer("Who wrote Hamlet?", ["Hamlet is a tragedy by William Shakespeare."])[0].text
+'William Shakespeare'  # doctest: +SKIP
+
+Long passages are read in overlapping windows (``stride`` tokens shared); a span never
+touches the question, special tokens or padding; character offsets map back into the
+given passage. Confidence: see :class:`ranker.heads.types.Answer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from ranker.heads.base import HeadModel
+from ranker.heads.decoding import softmax, top_spans
+from ranker.heads.types import Answer
+
+
+def encode_windows(
+    tokenizer: Any,
+    questions: Sequence[str],
+    contexts: Sequence[str],
+    max_length: int = 256,
+    stride: int = 64,
+) -> Any:
+    """Tokenize (question, context) pairs into windows over the context.
+
+    The result has ``overflow_to_sample_mapping`` (window -> pair) and
+    ``offset_mapping`` (token -> characters of the context); ``sequence_ids(w)`` tells
+    the context's tokens (1) from the question's (0) and special tokens (None).
+    """
+    if len(questions) != len(contexts):
+        raise ValueError(f"{len(questions)} questions but {len(contexts)} contexts")
+    if stride >= max_length // 2:
+        raise ValueError(f"stride={stride} must be under half of max_length={max_length}")
+    return tokenizer(
+        [q.strip() for q in questions],
+        list(contexts),
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding="longest",
+        return_tensors="pt",
+    )
+
+
+def window_logits(
+    model: torch.nn.Module, enc: Any, batch_size: int, device: torch.device
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end logits of every window, shape (windows, tokens)."""
+    starts, ends = [], []
+    keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+    with torch.inference_mode():
+        for i in range(0, enc["input_ids"].shape[0], batch_size):
+            out = model(**{k: enc[k][i : i + batch_size].to(device) for k in keys})
+            starts.append(out.start_logits.float().cpu().numpy())
+            ends.append(out.end_logits.float().cpu().numpy())
+    return np.concatenate(starts), np.concatenate(ends)
+
+
+def decode_windows(
+    enc: Any,
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    contexts: Sequence[str],
+    top_k: int = 1,
+    max_answer_len: int = 30,
+) -> list[list[Answer]]:
+    """The ``top_k`` answers of every (question, context) pair, best first.
+
+    ``context_index`` of each answer is the pair's index. The score is
+    ``p_start * p_end`` with softmaxes over the window's context tokens and [CLS].
+    """
+    found: list[list[Answer]] = [[] for _ in contexts]
+    mapping = enc["overflow_to_sample_mapping"].tolist()
+    offsets = enc["offset_mapping"].tolist()
+    for w, pair in enumerate(mapping):
+        seq = enc.sequence_ids(w)
+        allowed = np.array([s == 1 for s in seq])
+        scored = allowed.copy()
+        scored[0] = True  # [CLS]: the "no answer here" option of the softmaxes
+        ps = np.zeros(len(seq))
+        pe = np.zeros(len(seq))
+        ps[scored] = softmax(start_logits[w][scored])
+        pe[scored] = softmax(end_logits[w][scored])
+        for span in top_spans(start_logits[w], end_logits[w], allowed, max_answer_len, top_k):
+            a, b = offsets[w][span.start][0], offsets[w][span.end][1]
+            text = contexts[pair][a:b]
+            found[pair].append(Answer(text, float(ps[span.start] * pe[span.end]), a, b, pair))
+    out = []
+    for answers in found:
+        best: dict[tuple[int, int], Answer] = {}
+        for ans in answers:
+            key = (ans.start, ans.end)
+            if key not in best or ans.score > best[key].score:
+                best[key] = ans
+        out.append(sorted(best.values(), key=lambda x: -x.score)[:top_k])
+    return out
+
+
+class Reader(HeadModel):
+    """A fine-tuned extractive QA head."""
+
+    task = "reader"
+
+    def __init__(
+        self,
+        model_name_or_path: str = "reader",
+        device: str | None = None,
+        batch_size: int = 32,
+        max_length: int | None = None,
+        stride: int | None = None,
+    ) -> None:
+        super().__init__(model_name_or_path, device, batch_size, max_length)
+        self.stride = stride or int(self.spec.options.get("stride", 64))
+
+    def _read(
+        self, questions: Sequence[str], contexts: Sequence[str], top_k: int, max_answer_len: int
+    ) -> list[list[Answer]]:
+        if not contexts:
+            return []
+        enc = self.tokenize_windows(questions, contexts)
+        s, e = window_logits(self.model, enc, self.batch_size, self.device)
+        return decode_windows(enc, s, e, contexts, top_k, max_answer_len)
+
+    def tokenize_windows(self, questions: Sequence[str], contexts: Sequence[str]) -> Any:
+        with self._tok_lock:
+            return encode_windows(self.tokenizer, questions, contexts, self.max_length, self.stride)
+
+    def answer(
+        self,
+        question: str,
+        contexts: list[str],
+        top_k: int = 1,
+        max_answer_len: int = 30,
+    ) -> list[Answer]:
+        """The ``top_k`` best answers to ``question`` over all ``contexts``, best first."""
+        if not question.strip():
+            raise ValueError("question is empty: give a question to answer")
+        per = self._read([question] * len(contexts), contexts, top_k, max_answer_len)
+        return sorted((a for answers in per for a in answers), key=lambda a: -a.score)[:top_k]
+
+    def answer_pairs(
+        self, questions: Sequence[str], contexts: Sequence[str], max_answer_len: int = 30
+    ) -> list[Answer | None]:
+        """The best answer of each (question, context) pair, batched (for evaluation)."""
+        out: list[Answer | None] = []
+        step = max(self.batch_size, 1)
+        for i in range(0, len(questions), step):
+            per = self._read(questions[i : i + step], contexts[i : i + step], 1, max_answer_len)
+            out += [answers[0] if answers else None for answers in per]
+        return out

@@ -1,0 +1,126 @@
+"""Token tagging: named entities (CoNLL-2003 PER/ORG/LOC/MISC) with character offsets.
+
+>>> tagger = EntityTagger("tagger")  # doctest: +SKIP
+>>> [(e.type, e.text) for e in tagger.tag(["Angela Merkel visited Paris."])[0]]  # doctest: +SKIP
+[('PER', 'Angela Merkel'), ('LOC', 'Paris')]
+
+Text is split into words (runs of letters/digits, or single punctuation marks); each
+word's first sub-token carries its tag, as in training. Long texts are read in windows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from ranker.heads.base import HeadModel
+from ranker.heads.decoding import bio_to_entities
+from ranker.heads.types import Entity
+
+WORD = re.compile(r"\w+(?:[-'.]\w+)*|[^\w\s]")
+
+
+def split_words(text: str) -> list[tuple[str, int, int]]:
+    """Words of ``text`` with their character offsets.
+
+    >>> split_words("U.S. oil, Bank-of-Japan")
+    [('U.S', 0, 3), ('.', 3, 4), ('oil', 5, 8), (',', 8, 9), ('Bank-of-Japan', 10, 23)]
+    """
+    return [(m.group(), m.start(), m.end()) for m in WORD.finditer(text)]
+
+
+def first_subtoken_ids(word_ids: Sequence[int | None]) -> list[int]:
+    """Token positions that start a word (the ones carrying labels).
+
+    >>> first_subtoken_ids([None, 0, 0, 1, None])
+    [1, 3]
+    """
+    out, prev = [], None
+    for i, w in enumerate(word_ids):
+        if w is not None and w != prev:
+            out.append(i)
+        prev = w
+    return out
+
+
+def predict_word_tags(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    words: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    max_length: int = 128,
+    batch_size: int = 32,
+) -> list[list[tuple[str, float]]]:
+    """(tag, probability) of every word, read off its first sub-token."""
+    device = next(model.parameters()).device
+    results: list[list[tuple[str, float]]] = []
+    for i in range(0, len(words), batch_size):
+        chunk = [list(w) for w in words[i : i + batch_size]]
+        enc = tokenizer(
+            chunk,
+            is_split_into_words=True,
+            truncation=True,
+            max_length=max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+        keys = ("input_ids", "attention_mask", "token_type_ids")
+        with torch.inference_mode():
+            logits = model(**{k: enc[k].to(device) for k in keys if k in enc}).logits
+        probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        for b, sent in enumerate(chunk):
+            ids = first_subtoken_ids(enc.word_ids(b))
+            row = [(labels[int(probs[b, t].argmax())], float(probs[b, t].max())) for t in ids]
+            row += [("O", 1.0)] * (len(sent) - len(row))  # words cut by max_length
+            results.append(row)
+    return results
+
+
+class EntityTagger(HeadModel):
+    """A fine-tuned BIO token tagger."""
+
+    task = "tagger"
+    words_per_window = 120
+
+    def __init__(
+        self,
+        model_name_or_path: str = "tagger",
+        device: str | None = None,
+        batch_size: int = 32,
+        max_length: int | None = None,
+    ) -> None:
+        super().__init__(model_name_or_path, device, batch_size, max_length)
+
+    def tag_words(self, words: Sequence[Sequence[str]]) -> list[list[tuple[str, float]]]:
+        """(tag, probability) of every word of pre-split sentences."""
+        with self._tok_lock:
+            return predict_word_tags(
+                self.model, self.tokenizer, words, self.labels, self.max_length, self.batch_size
+            )
+
+    def tag(self, texts: Sequence[str]) -> list[list[Entity]]:
+        """Entities of each text, with character offsets into that text."""
+        if isinstance(texts, str):
+            raise TypeError("texts must be a list of strings, not one string: wrap it in [...]")
+        pieces: list[list[tuple[str, int, int]]] = []
+        owner: list[int] = []
+        for t, text in enumerate(texts):
+            words = split_words(text)
+            for s in range(0, max(len(words), 1), self.words_per_window):
+                pieces.append(words[s : s + self.words_per_window])
+                owner.append(t)
+        tagged = self.tag_words([[w for w, _, _ in p] for p in pieces if p]) if pieces else []
+        out: list[list[Entity]] = [[] for _ in texts]
+        k = 0
+        for p, t in zip(pieces, owner, strict=True):
+            if not p:
+                continue
+            tags = [tg for tg, _ in tagged[k]]
+            scores = [sc for _, sc in tagged[k]]
+            offsets = [(a, b) for _, a, b in p]
+            out[t] += bio_to_entities(tags, offsets, texts[t], scores)
+            k += 1
+        return out

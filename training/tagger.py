@@ -1,0 +1,118 @@
+"""Train the entity tagger head (CoNLL-2003 BIO, first sub-token of each word labelled).
+
+    newsrank train tagger --data ../shared/data/conll2003 --out models/tagger
+
+``--data`` is the folder holding ``train.txt``, ``valid.txt`` (early stopping) and
+``test.txt`` (scored once at the end with seqeval).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ranker.heads.decoding import bio_labels
+from ranker.heads.loading import HeadSpec
+from ranker.heads.tagger import first_subtoken_ids, predict_word_tags
+from training.common import PAD_LABEL, finish, pad_collate
+from training.data_conll import ENTITY_TYPES, Sentence, read_conll
+from training.trainer import TrainConfig, fit, make_model, setup
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--val-sentences", type=int, default=1500, help="of valid.txt, for early stop")
+
+
+def encode(tok: Any, sents: Sequence[Sentence], label2id: dict[str, int], max_length: int):
+    words = [w for w, _ in sents]
+    enc = tok(words, is_split_into_words=True, truncation=True, max_length=max_length)
+    feats = []
+    for i, (_, tags) in enumerate(sents):
+        word_ids = enc.word_ids(i)
+        labels = [PAD_LABEL] * len(word_ids)
+        for t in first_subtoken_ids(word_ids):
+            labels[t] = label2id[tags[word_ids[t]]]
+        feats.append(
+            {
+                "input_ids": enc["input_ids"][i],
+                "attention_mask": enc["attention_mask"][i],
+                "token_type_ids": enc["token_type_ids"][i],
+                "labels": labels,
+            }
+        )
+    return feats
+
+
+def seqeval_scores(gold: list[list[str]], pred: list[list[str]]) -> dict[str, Any]:
+    """Entity-level precision, recall, F1 (seqeval, IOB2) and per-type F1."""
+    from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
+
+    report = classification_report(gold, pred, output_dict=True, zero_division=0)
+    per_type = {
+        k: {m: round(float(v[m]), 4) for m in ("precision", "recall", "f1-score", "support")}
+        for k, v in report.items()
+        if "avg" not in k
+    }
+    return {
+        "f1": float(f1_score(gold, pred)),
+        "precision": float(precision_score(gold, pred)),
+        "recall": float(recall_score(gold, pred)),
+        "per_type": per_type,
+        "n": len(gold),
+    }
+
+
+def evaluate(model, tok, sents: Sequence[Sentence], labels, max_length) -> dict[str, Any]:
+    tagged = predict_word_tags(model, tok, [w for w, _ in sents], labels, max_length, 64)
+    return seqeval_scores([t for _, t in sents], [[tg for tg, _ in row] for row in tagged])
+
+
+def summary(scores: dict[str, Any]) -> dict[str, Any]:
+    """The scores without the per-type table (for the progress log)."""
+    return {k: v for k, v in scores.items() if k != "per_type"}
+
+
+def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
+    import torch
+    from transformers import AutoTokenizer
+
+    from newsrank.modelpath import resolve_model
+
+    device = setup(cfg)
+    tok = AutoTokenizer.from_pretrained(resolve_model(cfg.backbone))
+    root = Path(args.data)
+    train_s = read_conll(root / "train.txt")
+    val_s = read_conll(root / "valid.txt")[: args.val_sentences]
+    g = torch.Generator().manual_seed(cfg.seed)
+    order = torch.randperm(len(train_s), generator=g).tolist()
+    train_s = [train_s[i] for i in order][: cfg.max_examples]
+    labels = bio_labels(ENTITY_TYPES)
+    label2id = {lab: i for i, lab in enumerate(labels)}
+    spec = HeadSpec(
+        task="tagger",
+        labels=labels,
+        backbone=cfg.backbone,
+        method=cfg.method,
+        lora_r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        max_length=cfg.max_length,
+        options={"scheme": "IOB2", "label_first_subtoken": True},
+    )
+    model = make_model(spec, cfg, device)
+    result = fit(
+        model,
+        encode(tok, train_s, label2id, cfg.max_length),
+        pad_collate(tok.pad_token_id),
+        lambda m: summary(evaluate(m, tok, val_s, labels, cfg.max_length)),
+        "f1",
+        cfg,
+        device,
+    )
+    test = None
+    if (root / "test.txt").is_file():
+        test = evaluate(model, tok, read_conll(root / "test.txt"), labels, cfg.max_length)
+    data = {"train_sentences": len(train_s), "val_sentences": len(val_s)}
+    finish(model, spec, cfg, result, args.out, test, data)
+    return {"heldout_f1": result.best_metric, "test": test, "seconds": result.seconds}
