@@ -64,15 +64,15 @@ class SearchConfig:
     max_candidates: int = 5000  # how deep filters may push retrieval
     hnsw_ef_search: int = 128
     snippet_chars: int = 320
+    max_query_chars: int = 500
+    max_k: int = 100
 
     def __post_init__(self) -> None:
         if self.fusion not in ("rrf", "linear"):
             raise ValueError(f"fusion={self.fusion!r}: choose 'rrf' or 'linear'")
         unknown = set(self.stages) - {"bm25", "dense"}
         if unknown or not self.stages:
-            raise ValueError(
-                f"stages={self.stages!r}: choose one or both of 'bm25' and 'dense'"
-            )
+            raise ValueError(f"stages={self.stages!r}: choose one or both of 'bm25' and 'dense'")
         if self.rrf_k < 1:
             raise ValueError(f"rrf_k={self.rrf_k} must be a positive integer")
 
@@ -101,8 +101,6 @@ class HeadsConfig:
 class WebConfig:
     """Limits of the web app and API."""
 
-    max_query_chars: int = 500
-    max_k: int = 100
     default_k: int = 10
     max_request_bytes: int = 256 * 1024
 

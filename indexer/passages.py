@@ -1,0 +1,39 @@
+"""Split an article into overlapping word windows, keeping character offsets.
+
+>>> text = " ".join(f"w{i}" for i in range(10))
+>>> windows = split_passages(text, words=4, overlap=1)
+>>> [text[s:e] for s, e in windows]
+['w0 w1 w2 w3', 'w3 w4 w5 w6', 'w6 w7 w8 w9']
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\S+")
+
+
+def split_passages(text: str, words: int = 200, overlap: int = 50) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` character spans of windows of ``words`` words.
+
+    Consecutive windows share ``overlap`` words; the last window ends at the last
+    word. A text with no words gives one empty span, so every article has a passage.
+    """
+    if not 0 <= overlap < words:
+        raise ValueError(f"overlap={overlap} must be >= 0 and smaller than words={words}")
+    spans = [m.span() for m in _WORD.finditer(text)]
+    if not spans:
+        return [(0, 0)]
+    stride = words - overlap
+    windows = []
+    for first in range(0, len(spans), stride):
+        last = min(first + words, len(spans)) - 1
+        windows.append((spans[first][0], spans[last][1]))
+        if last == len(spans) - 1:
+            break
+    return windows
+
+
+def passage_text(title: str, body: str) -> str:
+    """What the retrievers see for a passage: the title counts in every passage."""
+    return f"{title}\n{body}" if body else title

@@ -1,0 +1,176 @@
+"""The article store: one SQLite file holding articles and their passages.
+
+Written once, transactionally, by the index builder; read by the searcher through
+one read-only connection per thread.
+
+>>> import tempfile, pathlib
+>>> from indexer.article import Article
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "store.sqlite"
+>>> write_store(path, [Article("a", "T", "one two")], [[(0, 7)]])
+(1, 1)
+>>> s = ArticleStore(path)
+>>> s.passage_text(0)
+'one two'
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from indexer.article import Article
+from newsrank.errors import IndexNotFoundError
+
+SCHEMA = """
+CREATE TABLE articles (
+    num INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    date TEXT,
+    source TEXT,
+    url TEXT,
+    category TEXT
+);
+CREATE TABLE passages (
+    pid INTEGER PRIMARY KEY,
+    article INTEGER NOT NULL REFERENCES articles(num),
+    ord INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL
+);
+CREATE INDEX passages_article ON passages(article);
+CREATE INDEX articles_source ON articles(source);
+CREATE INDEX articles_date ON articles(date);
+"""
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    num: int
+    id: str
+    title: str
+    text: str
+    date: str | None
+    source: str | None
+    url: str | None
+    category: str | None
+
+
+def write_store(
+    path: Path, articles: Sequence[Article], spans: Sequence[Sequence[tuple[int, int]]]
+) -> tuple[int, int]:
+    """Write articles and their passage spans in one transaction; return the counts.
+
+    Passage ids are assigned in order (article by article), and are the row
+    numbers of the BM25 and FAISS indexes built from the same order.
+    """
+    if len(articles) != len(spans):
+        raise ValueError(f"{len(articles)} articles but {len(spans)} span lists")
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            conn.executescript(SCHEMA)
+            conn.executemany(
+                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    (n, a.id, a.title, a.text, a.date, a.source, a.url, a.category)
+                    for n, a in enumerate(articles)
+                ),
+            )
+            rows = [
+                (n, ord_, start, end)
+                for n, article_spans in enumerate(spans)
+                for ord_, (start, end) in enumerate(article_spans)
+            ]
+            conn.executemany(
+                "INSERT INTO passages VALUES (?,?,?,?,?)",
+                ((pid, *row) for pid, row in enumerate(rows)),
+            )
+    finally:
+        conn.close()
+    return len(articles), len(rows)
+
+
+class ArticleStore:
+    """Read access to a store written by :func:`write_store` (thread-safe)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise IndexNotFoundError(f"article store {self.path} is missing; rebuild the index")
+        self._local = threading.local()
+        rows = self._conn().execute("SELECT article, start, end FROM passages ORDER BY pid")
+        table = np.array(rows.fetchall(), dtype=np.int64).reshape(-1, 3)
+        #: passage id -> article row number
+        self.passage_article: np.ndarray = table[:, 0]
+        self._passage_spans = table[:, 1:]
+        self.n_articles = int(self._conn().execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._local.conn = conn
+        return conn
+
+    @property
+    def n_passages(self) -> int:
+        return len(self.passage_article)
+
+    def articles(self, nums: Sequence[int]) -> dict[int, StoredArticle]:
+        """Fetch articles by row number."""
+        nums = [int(n) for n in nums]
+        if not nums:
+            return {}
+        marks = ",".join("?" * len(nums))
+        rows = self._conn().execute(f"SELECT * FROM articles WHERE num IN ({marks})", nums)
+        return {row[0]: StoredArticle(*row) for row in rows}
+
+    def passage_span(self, pid: int) -> tuple[int, int]:
+        start, end = self._passage_spans[pid]
+        return int(start), int(end)
+
+    def passage_text(self, pid: int) -> str:
+        start, end = self.passage_span(pid)
+        num = int(self.passage_article[pid])
+        return self.articles([num])[num].text[start:end]
+
+    def article_mask(
+        self,
+        sources: Sequence[str] = (),
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> np.ndarray | None:
+        """Boolean mask over article rows matching the filters, or None when unfiltered.
+
+        Sources match case-insensitively; dates are inclusive ISO strings, and an
+        article without a date never matches a date filter.
+        """
+        where, params = [], []
+        if sources:
+            where.append(f"lower(source) IN ({','.join('?' * len(sources))})")
+            params.extend(s.lower() for s in sources)
+        if date_from:
+            where.append("date >= ?")
+            params.append(date_from)
+        if date_to:
+            where.append("date <= ?")
+            params.append(date_to)
+        if not where:
+            return None
+        rows = self._conn().execute(f"SELECT num FROM articles WHERE {' AND '.join(where)}", params)
+        mask = np.zeros(self.n_articles, dtype=bool)
+        mask[[r[0] for r in rows]] = True
+        return mask
+
+    def source_counts(self) -> dict[str, int]:
+        rows = self._conn().execute(
+            "SELECT source, COUNT(*) FROM articles WHERE source IS NOT NULL GROUP BY source"
+        )
+        return dict(rows.fetchall())

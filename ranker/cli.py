@@ -1,0 +1,61 @@
+"""``newsrank search``: query an index from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from newsrank.config import SearchConfig
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("search", help="search an index")
+    parser.add_argument("query", help="what to search for")
+    parser.add_argument("--index", required=True, metavar="DIR")
+    parser.add_argument("-k", type=int, default=10, help="results per page (default 10)")
+    parser.add_argument("--page", type=int, default=1)
+    parser.add_argument(
+        "--source", action="append", default=[], help="only this source; repeatable"
+    )
+    parser.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="published on/after")
+    parser.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="published on/before")
+    parser.add_argument(
+        "--stages", default="bm25,dense", help="retrievers to fuse: bm25, dense or bm25,dense"
+    )
+    parser.add_argument("--fusion", choices=["rrf", "linear"], default="rrf")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(func=run_search)
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from newsrank.cli import EXIT_USAGE
+    from newsrank.errors import QueryError
+    from ranker.results import SearchRequest
+    from ranker.search import Searcher
+
+    try:
+        config = SearchConfig(stages=tuple(args.stages.split(",")), fusion=args.fusion)
+    except ValueError as exc:
+        print(f"newsrank search: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    searcher = Searcher(args.index, config)
+    request = SearchRequest(
+        args.query, args.k, args.page, tuple(args.source), args.date_from, args.date_to
+    )
+    try:
+        response = searcher.search(request)
+    except QueryError as exc:
+        print(f"newsrank search: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(response.to_dict(), ensure_ascii=False))
+        return 0
+    if not response.results:
+        print(f"no results for {response.query!r}")
+    for n, hit in enumerate(response.results, start=(response.page - 1) * response.k + 1):
+        meta = " | ".join(x for x in (hit.source, hit.date) if x)
+        print(f"{n:3d}. {hit.title}  [{meta}]  score={hit.score:.4f}")
+        print(f"     {hit.snippet[:200]}")
+    print(f"page {response.page} of {response.pages} ({response.total} matching articles)")
+    return 0

@@ -1,0 +1,84 @@
+import json
+
+import pytest
+
+from indexer.article import Article
+from indexer.build import _aside_path, build_index, restore_interrupted
+from indexer.manifest import read_manifest
+from indexer.store import ArticleStore
+from newsrank.config import IndexConfig
+from newsrank.errors import IndexNotFoundError, NewsrankError
+
+
+def test_index_directory_has_manifest_and_files(index_dir, news_articles):
+    manifest = read_manifest(index_dir)
+    assert manifest.articles == len(news_articles) == 25
+    assert manifest.passages >= 25 and manifest.embedding_dim == 384
+    assert manifest.dense_kind == "flat" and manifest.format_version == 1
+    assert manifest.settings["passage_words"] == 200
+    assert {p.name for p in index_dir.iterdir()} == {
+        "manifest.json",
+        "store.sqlite",
+        "bm25",
+        "dense.faiss",
+    }
+
+
+def test_long_article_is_split_and_mapped_back(tmp_path, embedder):
+    text = " ".join(f"word{i}" for i in range(500))
+    out = tmp_path / "idx"
+    build_index(
+        [Article("long", "Long one", text), Article("short", "Short", "tiny")],
+        out,
+        embedder=embedder,
+        progress=False,
+    )
+    store = ArticleStore(out / "store.sqlite")
+    assert store.passage_article.tolist() == [0, 0, 0, 1]
+    assert store.passage_text(1).startswith("word150 ")
+    assert store.passage_text(3) == "tiny"
+
+
+class Exploding:
+    dim = 384
+
+    def encode(self, texts, show_progress=False):
+        raise RuntimeError("power cut")
+
+
+def test_failed_rebuild_keeps_the_old_index(tmp_path, embedder):
+    out = tmp_path / "idx"
+    build_index([Article("a", "First", "one")], out, embedder=embedder, progress=False)
+    before = (out / "manifest.json").read_text()
+    with pytest.raises(RuntimeError, match="power cut"):
+        build_index([Article("b", "Second", "two")], out, embedder=Exploding(), progress=False)
+    assert (out / "manifest.json").read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["idx"]  # no temporary leftovers
+
+
+def test_rebuild_replaces_and_interrupted_swap_is_restored(tmp_path, embedder):
+    out = tmp_path / "idx"
+    build_index([Article("a", "First", "one")], out, embedder=embedder, progress=False)
+    build_index(
+        [Article("b", "Second", "two"), Article("c", "Third", "3")],
+        out,
+        embedder=embedder,
+        progress=False,
+    )
+    assert read_manifest(out).articles == 2
+    out.rename(_aside_path(out))  # a crash between the swap's two renames
+    restore_interrupted(out)
+    assert read_manifest(out).articles == 2
+
+
+def test_manifest_errors_name_the_fix(tmp_path):
+    with pytest.raises(IndexNotFoundError, match="newsrank index build"):
+        read_manifest(tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps({"format_version": 99}))
+    with pytest.raises(IndexNotFoundError, match="unreadable|rebuild"):
+        read_manifest(tmp_path)
+
+
+def test_empty_input_is_an_error(tmp_path):
+    with pytest.raises(NewsrankError, match="no articles"):
+        build_index([], tmp_path / "idx", IndexConfig())

@@ -1,0 +1,117 @@
+"""The command line, run as a user runs it (subprocess) and through ``main``."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from newsrank.cli import main
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=ENV, cwd=cwd)
+
+
+def test_build_skips_bad_records_reports_them_and_exits_3(fixtures, tmp_path):
+    out = tmp_path / "idx"
+    proc = run(
+        "-m",
+        "newsrank",
+        "index",
+        "build",
+        "--input",
+        str(fixtures / "bad.jsonl"),
+        str(fixtures / "news.jsonl"),
+        "--index",
+        str(out),
+        "--json",
+    )
+    assert proc.returncode == 3, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["articles"] == 27 and summary["skipped"] == 4
+    assert "bad.jsonl:2: malformed JSON" in proc.stderr
+    assert "bad.jsonl:4: bad date" in proc.stderr
+    assert "Batches" not in proc.stderr  # no progress bars in --json mode
+
+    proc = run("-m", "ranker", "OPEC cut", "--index", str(out), "--json", "-k", "2")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["query"] == "OPEC cut" and data["results"][0]["id"] == "oil-2"
+
+
+def test_strict_build_changes_nothing(fixtures, tmp_path):
+    out = tmp_path / "idx"
+    code = main(
+        [
+            "index",
+            "build",
+            "--input",
+            str(fixtures / "bad.jsonl"),
+            "--index",
+            str(out),
+            "--strict",
+            "--json",
+        ]
+    )
+    assert code == 1 and not out.exists()
+
+
+def test_python_m_indexer_and_field_mapping(fixtures, tmp_path):
+    out = tmp_path / "idx"
+    proc = run(
+        "-m",
+        "indexer",
+        "build",
+        "--input",
+        str(fixtures / "news.csv"),
+        "--index",
+        str(out),
+        "--field",
+        "id=story_id",
+        "--field",
+        "title=headline",
+        "--field",
+        "text=body",
+        "--field",
+        "date=published",
+        "--field",
+        "source=outlet",
+        "--json",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["articles"] == 2
+
+
+def test_search_cli_text_output_and_errors(index_dir, capsys):
+    assert main(["search", "--index", str(index_dir), "Wimbledon cancelled", "-k", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Wimbledon cancelled for the first time since the war" in out and "page 1 of" in out
+    assert main(["search", "--index", str(index_dir), "  "]) == 2
+    assert "empty query" in capsys.readouterr().err
+    assert main(["search", "--index", str(index_dir) + "-missing", "oil"]) == 1
+    assert "no index at" in capsys.readouterr().err
+
+
+def test_usage_errors(capsys, tmp_path):
+    assert main(["index", "build", "--index", str(tmp_path / "i")]) == 2
+    assert (
+        main(
+            [
+                "index",
+                "build",
+                "--input",
+                "x.jsonl",
+                "--index",
+                str(tmp_path / "i"),
+                "--field",
+                "headline",
+            ]
+        )
+        == 2
+    )
+    with pytest.raises(SystemExit):
+        main(["search"])

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from indexer.dense import DenseIndex, choose_kind
+
+
+def _vectors(n=300, dim=16, seed=0):
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=(n, dim)).astype("float32")
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_flat_search_is_exact_inner_product():
+    vectors = _vectors()
+    index = DenseIndex(kind="flat")
+    index.index(vectors)
+    query = vectors[7] + 0.01
+    hits = index.search(query, k=5)
+    expected = np.argsort(-(vectors @ query))[:5]
+    assert hits.ids.tolist() == expected.tolist()
+    np.testing.assert_allclose(hits.scores, (vectors @ query)[expected], rtol=1e-5)
+
+
+def test_hnsw_finds_the_same_neighbours_on_a_small_set():
+    vectors = _vectors()
+    flat, hnsw = DenseIndex(kind="flat"), DenseIndex(kind="hnsw")
+    flat.index(vectors)
+    hnsw.index(vectors)
+    for i in range(0, 300, 37):
+        assert (
+            hnsw.search(vectors[i], k=10).ids.tolist() == flat.search(vectors[i], k=10).ids.tolist()
+        )
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_mask_restricts_results(kind):
+    vectors = _vectors()
+    index = DenseIndex(kind=kind)
+    index.index(vectors)
+    mask = np.zeros(len(vectors), dtype=bool)
+    mask[[3, 50, 299]] = True
+    hits = index.search(vectors[0], k=10, mask=mask)
+    assert sorted(hits.ids.tolist()) == [3, 50, 299]
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_save_load_round_trip(kind, tmp_path):
+    vectors = _vectors()
+    index = DenseIndex(kind=kind)
+    index.index(vectors)
+    index.save(tmp_path / "d.faiss")
+    loaded = DenseIndex.load(tmp_path / "d.faiss")
+    assert loaded.kind == kind and len(loaded) == 300
+    assert loaded.search(vectors[5], k=3).ids.tolist() == index.search(vectors[5], k=3).ids.tolist()
+
+
+def test_kind_choice_and_errors():
+    assert choose_kind("auto", 10, 100) == "flat"
+    assert choose_kind("auto", 100, 100) == "hnsw"
+    assert choose_kind("flat", 10**7, 100) == "flat"
+    with pytest.raises(ValueError, match="'ivf'"):
+        choose_kind("ivf", 1, 1)
+
+
+def test_embedder_gives_unit_vectors_and_sensible_similarity(embedder):
+    v = embedder.encode(["oil prices fall", "crude oil gets cheaper", "football match results"])
+    assert v.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2]

@@ -1,0 +1,34 @@
+import pytest
+
+from indexer.passages import passage_text, split_passages
+
+
+def test_windows_overlap_and_cover_the_text():
+    words = [f"w{i}" for i in range(450)]
+    text = " ".join(words)
+    windows = split_passages(text, words=200, overlap=50)
+    chunks = [text[s:e].split() for s, e in windows]
+    assert [len(c) for c in chunks] == [200, 200, 150]
+    assert chunks[0][-50:] == chunks[1][:50]
+    assert chunks[-1][-1] == "w449"
+
+
+def test_short_and_empty_texts_make_one_passage():
+    assert split_passages("just a few words") == [(0, 16)]
+    assert split_passages("   ") == [(0, 0)]
+
+
+def test_offsets_point_into_the_original_text():
+    text = "  Alpha  beta\n\ngamma delta  "
+    (start, end), *_ = split_passages(text, words=20, overlap=5)
+    assert text[start:end] == "Alpha  beta\n\ngamma delta"
+
+
+def test_bad_overlap_raises():
+    with pytest.raises(ValueError, match="overlap"):
+        split_passages("a b c", words=10, overlap=10)
+
+
+def test_title_counts_in_every_passage():
+    assert passage_text("Title", "body") == "Title\nbody"
+    assert passage_text("Title", "") == "Title"

@@ -1,0 +1,38 @@
+"""The newsrank web app: a search page and a JSON API (Flask app factory).
+
+    app = create_app({"INDEX_DIR": "var/index"})
+
+Resources (the searcher and its models) are opened in ``engine.init_app`` when the
+app is created, never at import; an index that is missing stops the start-up with
+an error naming the directory and the command that builds it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from newsrank.config import Settings
+
+
+def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    app = Flask(__name__)
+    app.config.from_mapping(
+        INDEX_DIR=os.environ.get("NEWSRANK_INDEX", "var/index"),
+        SETTINGS=Settings(),
+        SEARCHER=None,  # tests may pass a ready Searcher to share between apps
+    )
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    settings: Settings = app.config["SETTINGS"]
+    app.config["MAX_CONTENT_LENGTH"] = settings.web.max_request_bytes
+
+    from web import api, engine, pages
+
+    engine.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    return app
