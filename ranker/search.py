@@ -11,6 +11,7 @@ constructor and shared by all threads; ``search`` is safe to call concurrently.
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 
@@ -55,6 +56,15 @@ class Searcher:
                 f"the "
                 f"index holds {self.manifest.embedding_dim}-d ones; use {self.manifest.embedder!r}"
             )
+
+    def with_config(self, config: SearchConfig) -> Searcher:
+        """A searcher sharing this one's loaded index and models, with other search settings.
+
+        The copy is shallow: store, indexes and embedder are shared, not reloaded.
+        """
+        clone = copy.copy(self)
+        clone.config = config
+        return clone
 
     def validate(self, request: SearchRequest) -> SearchRequest:
         """Return the request with a normalised query and dates, or raise QueryError."""

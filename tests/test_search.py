@@ -88,3 +88,11 @@ def test_missing_index_is_a_clear_error(tmp_path):
 
     with pytest.raises(IndexNotFoundError, match="newsrank index build"):
         Searcher(tmp_path / "nope")
+
+
+def test_with_config_shares_the_loaded_index(searcher):
+    bm25_only = searcher.with_config(SearchConfig(stages=("bm25",)))
+    assert bm25_only.bm25 is searcher.bm25 and bm25_only.embedder is searcher.embedder
+    hit = bm25_only.search(SearchRequest("Wimbledon", k=1)).results[0]
+    assert set(hit.stages) == {"bm25", "fused"}
+    assert searcher.config.stages == ("bm25", "dense")
