@@ -23,12 +23,20 @@ from tqdm.auto import tqdm
 
 from indexer.article import Article
 from indexer.dense import DenseIndex, Embedder, choose_kind
+from indexer.enrich import Classifier, Tagger, enrich
 from indexer.lexical import BM25Index
 from indexer.manifest import BM25_DIR, DENSE, STORE, Manifest
 from indexer.passages import passage_text, split_passages
 from indexer.store import write_store
 from newsrank.config import IndexConfig
 from newsrank.errors import NewsrankError
+
+
+@dataclass(frozen=True)
+class _Enrichers:
+    classifier: Classifier | None
+    tagger: Tagger | None
+    info: dict
 
 
 @dataclass(frozen=True)
@@ -60,9 +68,17 @@ def build_index(
     *,
     skipped: int = 0,
     embedder: Embedder | None = None,
+    classifier: Classifier | None = None,
+    tagger: Tagger | None = None,
+    enrichment: dict | None = None,
     progress: bool = True,
 ) -> BuildResult:
-    """Index ``articles`` into ``index_dir`` (replacing what is there, atomically)."""
+    """Index ``articles`` into ``index_dir`` (replacing what is there, atomically).
+
+    With a ``classifier`` and/or ``tagger``, every article is labelled with a topic
+    and named entities (see ``indexer.enrich``); ``enrichment`` describes the heads
+    for the manifest.
+    """
     config = config or IndexConfig()
     if not articles:
         raise NewsrankError("no articles to index: every input record was skipped or empty")
@@ -71,7 +87,8 @@ def build_index(
     restore_interrupted(index_dir)
     tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
     try:
-        manifest = _write_index(tmp, articles, config, skipped, embedder, progress)
+        heads = _Enrichers(classifier, tagger, enrichment or {})
+        manifest = _write_index(tmp, articles, config, skipped, embedder, heads, progress)
         _swap_in(tmp, index_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -85,9 +102,22 @@ def _write_index(
     config: IndexConfig,
     skipped: int,
     embedder: Embedder | None,
+    heads: _Enrichers,
     progress: bool,
 ) -> Manifest:
     timings: dict[str, float] = {}
+
+    labels = None
+    if heads.classifier is not None or heads.tagger is not None:
+        t = time.perf_counter()
+        labels = enrich(
+            articles,
+            heads.classifier,
+            heads.tagger,
+            lead_words=heads.info.get("lead_words", 60),
+            progress=progress,
+        )
+        timings["enrich"] = time.perf_counter() - t
 
     t = time.perf_counter()
     spans = [
@@ -102,7 +132,7 @@ def _write_index(
     timings["split"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    n_articles, n_passages = write_store(out / STORE, articles, spans)
+    n_articles, n_passages = write_store(out / STORE, articles, spans, labels)
     timings["store"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -136,6 +166,7 @@ def _write_index(
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         settings=dataclasses.asdict(config),
         timings={k: round(v, 3) for k, v in timings.items()},
+        enrichment=heads.info if labels is not None else {},
     )
     manifest.write(out)  # written last: a directory without it is not an index
     return manifest

@@ -7,7 +7,7 @@ import dataclasses
 import json
 import sys
 
-from newsrank.config import IndexConfig
+from newsrank.config import HeadsConfig, IndexConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +33,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--dense-index", choices=["auto", "flat", "hnsw"], default="auto")
     build.add_argument("--passage-words", type=int, default=IndexConfig.passage_words)
     build.add_argument("--passage-overlap", type=int, default=IndexConfig.passage_overlap)
+    build.add_argument(
+        "--no-enrich", action="store_true", help="skip topic and entity labelling (faster)"
+    )
+    build.add_argument("--topic-head", default=HeadsConfig.topic, help="classifier head")
+    build.add_argument("--tagger-head", default=HeadsConfig.tagger, help="entity tagger head")
+    build.add_argument(
+        "--lead-words", type=int, default=60, help="words of text (after the title) labelled"
+    )
     build.add_argument("--max-errors-shown", type=int, default=20, help=argparse.SUPPRESS)
     build.set_defaults(func=run_build)
 
@@ -81,8 +89,31 @@ def run_build(args: argparse.Namespace) -> int:
         )
         return EXIT_ERROR
 
+    classifier = tagger = None
+    enrichment: dict = {}
+    if not args.no_enrich:
+        from ranker.loaders import load_heads
+
+        heads = load_heads(
+            HeadsConfig(topic=args.topic_head, tagger=args.tagger_head), roles=("topic", "tagger")
+        )
+        for warning in heads.warnings:
+            print(f"newsrank index build: {warning}", file=sys.stderr)
+        classifier, tagger = heads.topic, heads.tagger
+        enrichment = {
+            "topic": heads.names.get("topic"),
+            "tagger": heads.names.get("tagger"),
+            "lead_words": args.lead_words,
+        }
     result = build_index(
-        report.articles, args.index, config, skipped=len(report.rejected), progress=not args.json
+        report.articles,
+        args.index,
+        config,
+        skipped=len(report.rejected),
+        classifier=classifier,
+        tagger=tagger,
+        enrichment=enrichment,
+        progress=not args.json,
     )
     manifest = result.manifest
     summary = {

@@ -33,6 +33,7 @@ class Manifest:
     created: str = ""
     settings: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    enrichment: dict = field(default_factory=dict)  # heads that labelled the articles
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)

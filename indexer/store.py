@@ -5,6 +5,7 @@ one read-only connection per thread.
 
 >>> import tempfile, pathlib
 >>> from indexer.article import Article
+from indexer.enrich import FoundEntity, Labels
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "store.sqlite"
 >>> write_store(path, [Article("a", "T", "one two")], [[(0, 7)]])
 (1, 1)
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.article import Article
+from indexer.enrich import FoundEntity, Labels
 from newsrank.errors import IndexNotFoundError
 
 SCHEMA = """
@@ -44,7 +46,24 @@ CREATE TABLE passages (
     start INTEGER NOT NULL,
     end INTEGER NOT NULL
 );
+CREATE TABLE topics (
+    article INTEGER PRIMARY KEY REFERENCES articles(num),
+    label TEXT NOT NULL,
+    score REAL NOT NULL
+);
+CREATE TABLE entities (
+    article INTEGER NOT NULL REFERENCES articles(num),
+    field TEXT NOT NULL,
+    type TEXT NOT NULL,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    score REAL NOT NULL
+);
 CREATE INDEX passages_article ON passages(article);
+CREATE INDEX topics_label ON topics(label);
+CREATE INDEX entities_article ON entities(article);
+CREATE INDEX entities_key ON entities(type, text);
 CREATE INDEX articles_source ON articles(source);
 CREATE INDEX articles_date ON articles(date);
 """
@@ -63,15 +82,19 @@ class StoredArticle:
 
 
 def write_store(
-    path: Path, articles: Sequence[Article], spans: Sequence[Sequence[tuple[int, int]]]
+    path: Path,
+    articles: Sequence[Article],
+    spans: Sequence[Sequence[tuple[int, int]]],
+    labels: Sequence[Labels] | None = None,
 ) -> tuple[int, int]:
-    """Write articles and their passage spans in one transaction; return the counts.
+    """Write articles, passage spans and labels in one transaction; return the counts.
 
     Passage ids are assigned in order (article by article), and are the row
-    numbers of the BM25 and FAISS indexes built from the same order.
+    numbers of the BM25 and FAISS indexes built from the same order. ``labels``
+    (topic, entities; one per article) may be None when enrichment is skipped.
     """
-    if len(articles) != len(spans):
-        raise ValueError(f"{len(articles)} articles but {len(spans)} span lists")
+    if len(articles) != len(spans) or (labels is not None and len(labels) != len(articles)):
+        raise ValueError(f"{len(articles)} articles but {len(spans)} span lists / labels")
     conn = sqlite3.connect(path)
     try:
         with conn:
@@ -92,6 +115,15 @@ def write_store(
                 "INSERT INTO passages VALUES (?,?,?,?,?)",
                 ((pid, *row) for pid, row in enumerate(rows)),
             )
+            for n, label in enumerate(labels or []):
+                if label.topic is not None:
+                    conn.execute(
+                        "INSERT INTO topics VALUES (?,?,?)", (n, label.topic, label.topic_score)
+                    )
+                conn.executemany(
+                    "INSERT INTO entities VALUES (?,?,?,?,?,?,?)",
+                    ((n, e.field, e.type, e.text, e.start, e.end, e.score) for e in label.entities),
+                )
     finally:
         conn.close()
     return len(articles), len(rows)
@@ -146,16 +178,27 @@ class ArticleStore:
         sources: Sequence[str] = (),
         date_from: str | None = None,
         date_to: str | None = None,
+        topics: Sequence[str] = (),
+        entities: Sequence[tuple[str, str]] = (),
     ) -> np.ndarray | None:
         """Boolean mask over article rows matching the filters, or None when unfiltered.
 
-        Sources match case-insensitively; dates are inclusive ISO strings, and an
-        article without a date never matches a date filter.
+        Sources, topics and entities match case-insensitively; dates are inclusive
+        ISO strings, and an article without a date never matches a date filter.
+        Several values of one filter are alternatives, except entities: an article
+        must name every (type, text) entity given.
         """
         where, params = [], []
         if sources:
             where.append(f"lower(source) IN ({','.join('?' * len(sources))})")
             params.extend(s.lower() for s in sources)
+        if topics:
+            marks = ",".join("?" * len(topics))
+            where.append(f"num IN (SELECT article FROM topics WHERE lower(label) IN ({marks}))")
+            params.extend(t.lower() for t in topics)
+        for type_, text in entities:
+            where.append("num IN (SELECT article FROM entities WHERE type = ? AND lower(text) = ?)")
+            params.extend((type_.upper(), text.lower()))
         if date_from:
             where.append("date >= ?")
             params.append(date_from)
@@ -168,6 +211,55 @@ class ArticleStore:
         mask = np.zeros(self.n_articles, dtype=bool)
         mask[[r[0] for r in rows]] = True
         return mask
+
+    def labels(self, nums: Sequence[int]) -> dict[int, Labels]:
+        """Topic and entities of the given articles (empty labels when not enriched)."""
+        nums = [int(n) for n in nums]
+        out = {n: Labels() for n in nums}
+        if not nums:
+            return out
+        marks = ",".join("?" * len(nums))
+        conn = self._conn()
+        topics = {
+            a: (label, score)
+            for a, label, score in conn.execute(
+                f"SELECT article, label, score FROM topics WHERE article IN ({marks})", nums
+            )
+        }
+        found: dict[int, list[FoundEntity]] = {n: [] for n in nums}
+        rows = conn.execute(
+            f"SELECT article, field, type, text, start, end, score FROM entities "
+            f"WHERE article IN ({marks}) ORDER BY article, field DESC, start",
+            nums,
+        )
+        for article, *entity in rows:
+            found[article].append(FoundEntity(*entity))
+        for n in nums:
+            label, score = topics.get(n, (None, None))
+            out[n] = Labels(label, score, found[n])
+        return out
+
+    def facet_counts(
+        self, nums: Sequence[int], top_entities: int = 12
+    ) -> dict[str, dict[str, int]]:
+        """Counts of topic, source and entity (``TYPE=text``) over the given articles."""
+        nums = [int(n) for n in nums]
+        facets: dict[str, dict[str, int]] = {"topic": {}, "source": {}, "entity": {}}
+        if not nums:
+            return facets
+        marks = ",".join("?" * len(nums))
+        queries = {
+            "topic": f"SELECT label, COUNT(*) FROM topics WHERE article IN ({marks}) "
+            "GROUP BY label ORDER BY 2 DESC, 1",
+            "source": f"SELECT source, COUNT(*) FROM articles WHERE num IN ({marks}) "
+            "AND source IS NOT NULL GROUP BY source ORDER BY 2 DESC, 1",
+            "entity": "SELECT type || '=' || text, COUNT(DISTINCT article) FROM entities "
+            f"WHERE article IN ({marks}) GROUP BY type, lower(text) "
+            f"ORDER BY 2 DESC, 1 LIMIT {int(top_entities)}",
+        }
+        for name, sql in queries.items():
+            facets[name] = dict(self._conn().execute(sql, nums).fetchall())
+        return facets
 
     def source_counts(self) -> dict[str, int]:
         rows = self._conn().execute(

@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from ranker.fuse import StageScore
+from ranker.read import FoundAnswer
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,35 @@ class SearchRequest:
     sources: tuple[str, ...] = ()
     date_from: str | None = None  # inclusive, YYYY-MM-DD
     date_to: str | None = None
+    topics: tuple[str, ...] = ()
+    entities: tuple[tuple[str, str], ...] = ()  # (type, text), e.g. ("ORG", "OPEC")
+
+
+def parse_entity(value: str) -> tuple[str, str]:
+    """``"ORG=OPEC"`` -> ``("ORG", "OPEC")``.
+
+    >>> parse_entity("org=OPEC")
+    ('ORG', 'OPEC')
+    """
+    type_, sep, text = value.partition("=")
+    if not sep or not type_.strip() or not text.strip():
+        raise ValueError(f"entity filter {value!r}: write TYPE=TEXT, e.g. ORG=OPEC")
+    return type_.strip().upper(), text.strip()
+
+
+@dataclass(frozen=True)
+class Topic:
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    type: str
+    text: str
+    start: int  # character offsets into ``field`` of the article
+    end: int
+    field: str = "text"  # "title" or "text"
 
 
 @dataclass(frozen=True)
@@ -36,11 +66,24 @@ class SearchHit:
     highlights: list[tuple[int, int]]  # query-term spans in ``snippet``
     stages: dict[str, StageScore]
     passage: int  # id of the best passage
+    topic: Topic | None = None
+    entities: list[EntityMention] = field(default_factory=list)
+    answer: AnswerContext | None = None  # the reader's answer, inside its passage
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["highlights"] = [list(span) for span in self.highlights]
         return data
+
+
+@dataclass(frozen=True)
+class AnswerContext:
+    """An answer shown inside its passage: ``context[start:end]`` is the answer."""
+
+    context: str
+    start: int
+    end: int
+    score: float
 
 
 @dataclass(frozen=True)
@@ -51,6 +94,8 @@ class SearchResponse:
     page: int
     k: int
     timings_ms: dict[str, float] = field(default_factory=dict)
+    answers: list[FoundAnswer] = field(default_factory=list)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -65,4 +110,6 @@ class SearchResponse:
             "k": self.k,
             "pages": self.pages,
             "timings_ms": self.timings_ms,
+            "answers": [a.to_dict() for a in self.answers],
+            "facets": self.facets,
         }

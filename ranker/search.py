@@ -1,7 +1,12 @@
-"""The searcher: retrieve passages with BM25 and FAISS, fuse, aggregate to articles.
+"""The searcher: retrieve passages with BM25 and FAISS, fuse, rerank, read.
 
-Everything heavy (store, BM25 arrays, FAISS index, embedder) is opened once in the
-constructor and shared by all threads; ``search`` is safe to call concurrently.
+retrieve (BM25, dense) -> fuse (RRF) -> aggregate to articles -> rerank the top
+fused passages with the cross-encoder -> read the best passages for an answer ->
+facets over every matching article -> one page of typed results.
+
+Everything heavy (store, BM25 arrays, FAISS index, embedder, heads) is opened once
+in the constructor and shared by all threads; ``search`` is safe to call
+concurrently. Heads are optional: without them the searcher stops after fusion.
 
     searcher = Searcher("var/index")
     response = searcher.search(SearchRequest("oil industry during the coronavirus outbreak"))
@@ -12,6 +17,7 @@ constructor and shared by all threads; ``search`` is safe to call concurrently.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from pathlib import Path
 
@@ -23,24 +29,38 @@ from indexer.ingest import normalize_date
 from indexer.lexical import BM25Index, Hits
 from indexer.manifest import BM25_DIR, DENSE, STORE, Manifest, read_manifest
 from indexer.store import ArticleStore
-from newsrank.config import IndexConfig, SearchConfig
+from newsrank.config import HeadsConfig, IndexConfig, SearchConfig
 from newsrank.errors import QueryError
 from ranker.fuse import ArticleScore, StageScore, aggregate, article_stage_scores, linear, rrf
-from ranker.results import SearchHit, SearchRequest, SearchResponse
+from ranker.read import FoundAnswer, PassageRef, read_answers
+from ranker.rerank import rerank_articles, top_passages
+from ranker.results import (
+    AnswerContext,
+    EntityMention,
+    SearchHit,
+    SearchRequest,
+    SearchResponse,
+    Topic,
+)
 from ranker.snippet import make_snippet
 
 
 class Searcher:
-    """Hybrid search over one index directory."""
+    """Hybrid search over one index directory, with optional reranker and reader heads."""
 
     def __init__(
         self,
         index_dir: str | Path,
         config: SearchConfig | None = None,
         embedder: Embedder | None = None,
+        reranker: object | None = None,
+        reader: object | None = None,
+        heads: HeadsConfig | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.config = config or SearchConfig()
+        self.heads = heads or HeadsConfig()
+        self.reranker, self.reader = reranker, reader
         restore_interrupted(self.index_dir.resolve())
         self.manifest: Manifest = read_manifest(self.index_dir)
         self.store = ArticleStore(self.index_dir / STORE)
@@ -53,17 +73,29 @@ class Searcher:
         if self.embedder.dim != self.manifest.embedding_dim:
             raise QueryError(
                 f"embedder {self.embedder.model_name!r} gives {self.embedder.dim}-d vectors but "
-                f"the "
-                f"index holds {self.manifest.embedding_dim}-d ones; use {self.manifest.embedder!r}"
+                f"the index holds {self.manifest.embedding_dim}-d ones; "
+                f"use {self.manifest.embedder!r}"
             )
 
-    def with_config(self, config: SearchConfig) -> Searcher:
-        """A searcher sharing this one's loaded index and models, with other search settings.
+    def with_config(
+        self,
+        config: SearchConfig | None = None,
+        heads: HeadsConfig | None = None,
+        reranker: object | None = ...,  # type: ignore[assignment]
+        reader: object | None = ...,  # type: ignore[assignment]
+    ) -> Searcher:
+        """A searcher sharing this one's loaded index and models, with other settings.
 
-        The copy is shallow: store, indexes and embedder are shared, not reloaded.
+        The copy is shallow: store, indexes, embedder and heads are shared, not
+        reloaded. Pass ``reranker=None`` or ``reader=None`` to switch a stage off.
         """
         clone = copy.copy(self)
-        clone.config = config
+        clone.config = config or self.config
+        clone.heads = heads or self.heads
+        if reranker is not ...:
+            clone.reranker = reranker
+        if reader is not ...:
+            clone.reader = reader
         return clone
 
     def validate(self, request: SearchRequest) -> SearchRequest:
@@ -88,7 +120,7 @@ class Searcher:
                 dates.append(normalize_date(value) if value else None)
             except ValueError as exc:
                 raise QueryError(f"{name} date: {exc}") from exc
-        return SearchRequest(query, request.k, request.page, request.sources, *dates)
+        return dataclasses.replace(request, query=query, date_from=dates[0], date_to=dates[1])
 
     def search(self, request: SearchRequest) -> SearchResponse:
         request = self.validate(request)
@@ -106,17 +138,41 @@ class Searcher:
             name: article_stage_scores(h.ids, h.scores, self.store.passage_article)
             for name, h in hits.items()
         }
+        per_stage["fused"] = {a.article: StageScore(r, a.score) for r, a in enumerate(ranked, 1)}
         timings["fuse"] = _ms(t)
 
+        if self.reranker is not None and self.heads.rerank_depth > 0 and ranked:
+            t = time.perf_counter()
+            ranked, per_stage["rerank"] = self._rerank(request.query, fused, ranked)
+            timings["rerank"] = _ms(t)
+
+        answers: list[FoundAnswer] = []
+        if self.reader is not None and self.heads.read_top > 0 and ranked:
+            t = time.perf_counter()
+            answers = self._read(request.query, ranked[: self.heads.read_top])
+            timings["read"] = _ms(t)
+
         t = time.perf_counter()
+        facets = self.store.facet_counts([a.article for a in ranked])
         first = (request.page - 1) * request.k
         page = ranked[first : first + request.k]
-        results = self._hits(request.query, page, per_stage, first)
+        results = self._hits(request.query, page, per_stage, answers)
         timings["render"] = _ms(t)
-        return SearchResponse(request.query, results, len(ranked), request.page, request.k, timings)
+        return SearchResponse(
+            request.query,
+            results,
+            len(ranked),
+            request.page,
+            request.k,
+            timings,
+            answers=answers,
+            facets=facets,
+        )
 
     def _passage_mask(self, request: SearchRequest) -> np.ndarray | None:
-        mask = self.store.article_mask(request.sources, request.date_from, request.date_to)
+        mask = self.store.article_mask(
+            request.sources, request.date_from, request.date_to, request.topics, request.entities
+        )
         return None if mask is None else mask[self.store.passage_article]
 
     def _retrieve(
@@ -142,26 +198,54 @@ class Searcher:
             return linear({n: (h.ids, h.scores) for n, h in hits.items()}, weights)
         return rrf({n: h.ids for n, h in hits.items()}, k=self.config.rrf_k)
 
+    def _rerank(
+        self, query: str, fused: dict[int, float], ranked: list[ArticleScore]
+    ) -> tuple[list[ArticleScore], dict[int, StageScore]]:
+        pids = top_passages(fused, self.heads.rerank_depth)
+        scores = self.reranker.predict([(query, self._passage_for_model(p)) for p in pids])
+        reranked = rerank_articles(
+            ranked, dict(zip(pids, map(float, scores))), self.store.passage_article
+        )
+        n_scored = len({int(self.store.passage_article[p]) for p in pids})
+        stage = {a.article: StageScore(r, a.score) for r, a in enumerate(reranked[:n_scored], 1)}
+        return reranked, stage
+
+    def _passage_for_model(self, pid: int) -> str:
+        num = int(self.store.passage_article[pid])
+        article = self.store.articles([num])[num]
+        start, end = self.store.passage_span(pid)
+        return f"{article.title}. {article.text[start:end]}"
+
+    def _read(self, query: str, top: list[ArticleScore]) -> list[FoundAnswer]:
+        articles = self.store.articles([a.article for a in top])
+        refs = []
+        for scored in top:
+            article = articles[scored.article]
+            start, end = self.store.passage_span(scored.best_passage)
+            refs.append(PassageRef(article.id, scored.best_passage, article.text[start:end], start))
+        return read_answers(self.reader, query, refs, self.heads.answer_threshold)
+
     def _hits(
         self,
         query: str,
         page: list[ArticleScore],
         per_stage: dict[str, dict[int, StageScore]],
-        first: int,
+        answers: list[FoundAnswer],
     ) -> list[SearchHit]:
-        articles = self.store.articles([a.article for a in page])
+        nums = [a.article for a in page]
+        articles = self.store.articles(nums)
+        labels = self.store.labels(nums)
         terms = set(self.bm25.tokenizer(query))
+        by_passage = {a.pid: a for a in answers}
         results = []
-        for rank, scored in enumerate(page, start=first + 1):
+        for scored in page:
             article = articles[scored.article]
+            label = labels[scored.article]
             start, end = self.store.passage_span(scored.best_passage)
             snippet = make_snippet(
                 article.text[start:end], terms, self.config.snippet_chars, self._normalize
             )
-            stages = {
-                name: s[scored.article] for name, s in per_stage.items() if scored.article in s
-            }
-            stages["fused"] = StageScore(rank, scored.score)
+            answer = by_passage.get(scored.best_passage)
             results.append(
                 SearchHit(
                     id=article.id,
@@ -173,8 +257,16 @@ class Searcher:
                     score=scored.score,
                     snippet=snippet.text,
                     highlights=snippet.highlights,
-                    stages=stages,
+                    stages={
+                        n: s[scored.article] for n, s in per_stage.items() if scored.article in s
+                    },
                     passage=scored.best_passage,
+                    topic=Topic(label.topic, label.topic_score) if label.topic else None,
+                    entities=[
+                        EntityMention(e.type, e.text, e.start, e.end, e.field)
+                        for e in label.entities
+                    ],
+                    answer=_answer_context(article.text, answer, self.config.snippet_chars),
                 )
             )
         return results
@@ -182,6 +274,29 @@ class Searcher:
     def _normalize(self, word: str) -> str:
         tokens = self.bm25.tokenizer(word)
         return tokens[0] if tokens else ""
+
+
+def _answer_context(text: str, answer: FoundAnswer | None, width: int) -> AnswerContext | None:
+    """A window of about ``width`` characters of ``text`` around the answer, cut at spaces.
+
+    >>> ctx = _answer_context("a b c answer d e f", FoundAnswer("answer", .9, "x", 6, 12, 0), 8)
+    >>> ctx.context[ctx.start:ctx.end]
+    'answer'
+    """
+    if answer is None:
+        return None
+    lo = max(0, answer.start - width // 3)
+    hi = min(len(text), max(answer.end + width // 3, lo + width))
+    if lo > 0:
+        lo = text.find(" ", lo, answer.start) + 1 or lo
+    if hi < len(text):
+        hi = text.rfind(" ", answer.end, hi) if text.rfind(" ", answer.end, hi) > 0 else hi
+    prefix = "…" if lo > 0 else ""
+    suffix = "…" if hi < len(text) else ""
+    shift = len(prefix) - lo
+    return AnswerContext(
+        prefix + text[lo:hi] + suffix, answer.start + shift, answer.end + shift, answer.score
+    )
 
 
 def _ms(start: float) -> float:
