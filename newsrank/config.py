@@ -102,6 +102,7 @@ class WebConfig:
     """Limits of the web app and API."""
 
     default_k: int = 10
+    max_text_chars: int = 20_000  # Analyze page and head APIs
     max_request_bytes: int = 256 * 1024
 
 

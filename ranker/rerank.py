@@ -7,7 +7,8 @@ Pure functions; the cross-encoder itself is any object with
 [7, 1]
 >>> from ranker.fuse import ArticleScore
 >>> fused = [ArticleScore(0, 0.9, 7), ArticleScore(1, 0.5, 1), ArticleScore(2, 0.2, 4)]
->>> [(a.article, a.score) for a in rerank_articles(fused, {7: -1.0, 1: 3.0}, [0, 1, 0, 0, 2, 0, 0, 0])]
+>>> owner = [0, 1, 0, 0, 2, 0, 0, 0]  # passage id -> article
+>>> [(a.article, a.score) for a in rerank_articles(fused, {7: -1.0, 1: 3.0}, owner)]
 [(1, 3.0), (0, -1.0), (2, 0.2)]
 """
 

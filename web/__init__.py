@@ -24,15 +24,20 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         INDEX_DIR=os.environ.get("NEWSRANK_INDEX", "var/index"),
         SETTINGS=Settings(),
         SEARCHER=None,  # tests may pass a ready Searcher to share between apps
+        ENGINE=None,  # ... or a whole ready web.engine.Engine
+        MAX_CONTENT_LENGTH=None,  # None: the settings' web.max_request_bytes
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
     settings: Settings = app.config["SETTINGS"]
-    app.config["MAX_CONTENT_LENGTH"] = settings.web.max_request_bytes
+    if app.config["MAX_CONTENT_LENGTH"] is None:
+        app.config["MAX_CONTENT_LENGTH"] = settings.web.max_request_bytes
+    app.jinja_env.add_extension("jinja2.ext.do")
 
     from web import api, engine, pages
 
     engine.init_app(app)
+    app.add_template_global(pages.mark_entities)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     return app

@@ -1,19 +1,57 @@
-"""The search engine behind the app: opened once per process in ``init_app``."""
+"""The search engine behind the app: opened once per process in ``init_app``.
+
+The searcher (index, embedder, reranker, reader) and the two enrichment heads
+(topic classifier, entity tagger, for the Analyze page and API) are loaded when
+the app is created, never at import and never per request; every handler shares
+them (they are safe to call from the WSGI server's threads).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
 from ranker.search import Searcher
 
 
+@dataclass
+class Engine:
+    searcher: Searcher
+    topic: object | None = None
+    tagger: object | None = None
+    reader: object | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
 def init_app(app: Flask) -> None:
+    engine = app.config.get("ENGINE")
+    if engine is None:
+        engine = _load(app)
+    app.extensions["newsrank.engine"] = engine
+
+
+def _load(app: Flask) -> Engine:
+    settings = app.config["SETTINGS"]
     searcher = app.config.get("SEARCHER")
-    if searcher is None:
-        settings = app.config["SETTINGS"]
-        searcher = Searcher(app.config["INDEX_DIR"], settings.search)
-    app.extensions["newsrank.searcher"] = searcher
+    if searcher is not None:  # tests: a ready searcher, heads as it has them
+        return Engine(searcher, reader=searcher.reader)
+    from ranker.loaders import load_heads
+
+    heads = load_heads(settings.heads)
+    searcher = Searcher(
+        app.config["INDEX_DIR"],
+        settings.search,
+        reranker=heads.reranker,
+        reader=heads.reader,
+        heads=settings.heads,
+    )
+    return Engine(searcher, heads.topic, heads.tagger, heads.reader, heads.warnings)
+
+
+def get_engine() -> Engine:
+    return current_app.extensions["newsrank.engine"]
 
 
 def get_searcher() -> Searcher:
-    return current_app.extensions["newsrank.searcher"]
+    return get_engine().searcher

@@ -1,30 +1,48 @@
-"""The search page at ``/``."""
+"""The HTML pages: search at ``/`` and the Analyze page at ``/analyze``."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from newsrank.errors import QueryError
-from web.engine import get_searcher
-from web.params import search_request
+from web.engine import get_engine, get_searcher
+from web.params import search_request, text_field
 
 bp = Blueprint("pages", __name__)
 
 
-def highlight(text: str, spans: list[tuple[int, int]]) -> Markup:
+def highlight(text: str, spans, css: str = "") -> Markup:
     """HTML for ``text`` with ``spans`` wrapped in <mark>; everything else escaped.
 
     >>> str(highlight("<b>oil</b> up", [(3, 6)]))
     '&lt;b&gt;<mark>oil</mark>&lt;/b&gt; up'
     """
+    open_tag = Markup(f'<mark class="{css}">') if css else Markup("<mark>")
     out, last = [], 0
     for start, end in sorted(spans):
         if start < last:
             continue
         out.append(escape(text[last:start]))
-        out.append(Markup("<mark>") + escape(text[start:end]) + Markup("</mark>"))
+        out.append(open_tag + escape(text[start:end]) + Markup("</mark>"))
         last = end
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def mark_entities(text: str, entities) -> Markup:
+    """``text`` with each entity wrapped in ``<mark class="ent ent-TYPE">``, all escaped."""
+    out, last = [], 0
+    for e in sorted(entities, key=lambda e: e.start):
+        if e.start < last:
+            continue
+        out.append(escape(text[last : e.start]))
+        out.append(
+            Markup('<mark class="ent ent-{}" title="{}">').format(e.type, e.type)
+            + escape(text[e.start : e.end])
+            + Markup("</mark>")
+        )
+        last = e.end
     out.append(escape(text[last:]))
     return Markup("").join(out)
 
@@ -32,6 +50,33 @@ def highlight(text: str, spans: list[tuple[int, int]]) -> Markup:
 @bp.app_template_filter("highlight")
 def highlight_filter(hit) -> Markup:
     return highlight(hit.snippet, hit.highlights)
+
+
+@bp.app_template_filter("answer_html")
+def answer_filter(answer) -> Markup:
+    return highlight(answer.context, [(answer.start, answer.end)], css="answer")
+
+
+@bp.app_template_global()
+def url_with(name: str | None = None, value: str | None = None, page: int | None = None) -> str:
+    """This page's URL with one more filter value (back to page 1), or another page."""
+    args = request.args.copy()
+    args.pop("page", None)
+    if name is not None and value not in args.getlist(name):
+        args.add(name, value)
+    if page is not None:
+        args["page"] = str(page)
+    return url_for(request.endpoint, **args.to_dict(flat=False))
+
+
+@bp.app_template_global()
+def url_without(name: str, value: str) -> str:
+    """This page's URL with one filter value removed (back to page 1)."""
+    args = request.args.copy()
+    args.pop("page", None)
+    kept = [v for v in args.getlist(name) if v != value]
+    args.setlist(name, kept)
+    return url_for(request.endpoint, **args.to_dict(flat=False))
 
 
 @bp.get("/")
@@ -54,3 +99,23 @@ def index():
         except QueryError as exc:
             context["error"], status = str(exc), 400
     return render_template("search.html", **context), status
+
+
+@bp.route("/analyze", methods=["GET", "POST"])
+def analyze():
+    engine = get_engine()
+    context = {"text": "", "labels": None, "entities": None, "error": None, "engine": engine}
+    status = 200
+    if request.method == "POST":
+        context["text"] = request.form.get("text", "")
+        try:
+            text = text_field(
+                dict(request.form), "text", current_app.config["SETTINGS"].web.max_text_chars
+            )
+            if engine.topic is not None:
+                context["labels"] = engine.topic.predict([text])[0]
+            if engine.tagger is not None:
+                context["entities"] = engine.tagger.tag([text])[0]
+        except QueryError as exc:
+            context["error"], status = str(exc), 400
+    return render_template("analyze.html", **context), status

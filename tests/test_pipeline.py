@@ -1,0 +1,122 @@
+"""Rerank, read, enrich and facets in the live search, with stand-in heads."""
+
+import pytest
+
+from newsrank.config import HeadsConfig
+from ranker.results import SearchRequest
+from tests.fakes import FakeClassifier, FakeReader, FakeReranker, FakeTagger
+
+
+@pytest.fixture(scope="session")
+def enriched_index(tmp_path_factory, news_articles, embedder):
+    from indexer.build import build_index
+
+    out = tmp_path_factory.mktemp("enriched") / "news"
+    build_index(
+        news_articles,
+        out,
+        embedder=embedder,
+        classifier=FakeClassifier(),
+        tagger=FakeTagger(),
+        enrichment={"topic": "fake", "tagger": "fake"},
+        progress=False,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def enriched(enriched_index, embedder):
+    from ranker.search import Searcher
+
+    return Searcher(enriched_index, embedder=embedder)
+
+
+def test_rerank_reorders_the_top_candidates_and_keeps_stage_scores(searcher):
+    plain = searcher.search(SearchRequest("oil prices", k=3))
+    reranked = searcher.with_config(reranker=FakeReranker("shale")).search(
+        SearchRequest("oil prices", k=3)
+    )
+    assert plain.results[0].id != "oil-3"
+    top = reranked.results[0]
+    assert top.id == "oil-3"
+    assert set(top.stages) == {"bm25", "dense", "fused", "rerank"}
+    # "shale" twice: in the title and in the text the reranker reads
+    assert top.stages["rerank"].rank == 1 and top.score == top.stages["rerank"].score == 2.0
+    assert top.stages["fused"].rank > 1  # fused rank is kept, not overwritten
+    assert "rerank" in reranked.timings_ms
+
+
+def test_rerank_depth_limits_the_scored_pairs(searcher):
+    heads = HeadsConfig(rerank_depth=2)
+    fake = FakeReranker("oil")
+    response = searcher.with_config(reranker=fake, heads=heads).search(SearchRequest("oil", k=10))
+    reranked = [h for h in response.results if "rerank" in h.stages]
+    assert 1 <= len(reranked) <= 2
+    assert [h.stages["rerank"].rank for h in reranked] == list(range(1, len(reranked) + 1))
+
+
+def test_reader_answers_questions_with_article_offsets(searcher, news_articles):
+    reading = searcher.with_config(reader=FakeReader())
+    response = reading.search(SearchRequest("who insists N95 masks guard against the virus?"))
+    assert [a.text for a in response.answers] == ["mask makers"]
+    answer = response.answers[0]
+    article = next(a for a in news_articles if a.id == answer.doc_id)
+    assert article.text[answer.start : answer.end] == "mask makers"
+    hit = next(h for h in response.results if h.id == answer.doc_id)
+    assert hit.answer.context[hit.answer.start : hit.answer.end] == "mask makers"
+    assert response.to_dict()["answers"] == [
+        {
+            "text": "mask makers",
+            "score": 0.9,
+            "doc_id": "mask-1",
+            "start": answer.start,
+            "end": answer.end,
+        }
+    ]
+
+
+def test_keyword_query_gets_no_forced_answer(searcher):
+    response = searcher.with_config(reader=FakeReader()).search(SearchRequest("oil prices"))
+    assert response.answers == [] and all(h.answer is None for h in response.results)
+
+
+def test_enrichment_is_stored_and_returned(enriched):
+    hit = enriched.search(SearchRequest("OPEC production cut", k=1)).results[0]
+    assert hit.id == "oil-2"
+    assert hit.topic.label == "Business" and hit.topic.score == pytest.approx(0.8)
+    assert {(e.type, e.text, e.field) for e in hit.entities} >= {
+        ("ORG", "OPEC", "title"),
+        ("LOC", "Russia", "title"),
+        ("ORG", "OPEC", "text"),
+    }
+    data = hit.to_dict()
+    assert data["topic"] == {"label": "Business", "score": pytest.approx(0.8)}
+    entity = data["entities"][0]
+    assert {"type", "text", "start", "end"} <= set(entity)
+
+
+def test_entity_offsets_point_into_their_field(enriched, news_articles):
+    hit = enriched.search(SearchRequest("OPEC", k=1)).results[0]
+    article = next(a for a in news_articles if a.id == hit.id)
+    for e in hit.entities:
+        field = article.title if e.field == "title" else article.text
+        assert field[e.start : e.end] == e.text
+
+
+def test_facets_count_the_query_matches_and_filters_narrow(enriched):
+    response = enriched.search(SearchRequest("oil cut league", k=10))
+    facets = response.facets
+    assert sum(facets["topic"].values()) == response.total
+    assert facets["topic"]["Business"] >= 2 and facets["topic"]["Sports"] >= 1
+    assert facets["entity"]["ORG=OPEC"] == 1
+    narrowed = enriched.search(SearchRequest("oil cut league", k=10, topics=("sports",)))
+    assert narrowed.total == facets["topic"]["Sports"]
+    assert {h.topic.label for h in narrowed.results} == {"Sports"}
+    by_entity = enriched.search(SearchRequest("cut", k=10, entities=(("ORG", "opec"),)))
+    assert [h.id for h in by_entity.results] == ["oil-2"]
+
+
+def test_unenriched_index_has_empty_labels(searcher):
+    response = searcher.search(SearchRequest("oil", k=2))
+    assert response.results[0].topic is None and response.results[0].entities == []
+    assert response.facets["topic"] == {} and response.facets["source"]
