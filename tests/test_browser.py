@@ -1,0 +1,127 @@
+"""End to end in a real browser: Debian's headless Chromium driven by Selenium.
+
+The app runs on 127.0.0.1 under waitress in a background thread (stand-in heads, so
+the answer and facets are deterministic). Screenshots go to test-artifacts/.
+Skipped when chromium or chromedriver is not installed (`.ci/run` installs them).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import FakeClassifier, FakeReader, FakeReranker, FakeTagger
+from tests.test_pipeline import enriched, enriched_index  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def live_url(enriched):  # noqa: F811
+    import waitress
+
+    from web import create_app
+    from web.engine import Engine
+
+    searcher = enriched.with_config(reranker=FakeReranker("mask"), reader=FakeReader())
+    app = create_app({"ENGINE": Engine(searcher, FakeClassifier(), FakeTagger(), FakeReader())})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM and DRIVER):
+        pytest.skip(
+            "chromium and chromedriver are not installed (apt install chromium chromium-driver)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def test_search_answer_facets_and_narrowing(browser, live_url):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(live_url + "/")
+    box = browser.find_element(By.NAME, "q")
+    box.send_keys("who insists N95 masks guard against the virus?", Keys.ENTER)
+    answer = browser.find_element(By.CSS_SELECTOR, ".answer-box .answer-text")
+    assert answer.text == "mask makers"
+    results = browser.find_elements(By.CSS_SELECTOR, "ol.results li.result")
+    assert len(results) == 10
+    browser.save_screenshot(str(ARTIFACTS / "search.png"))
+
+    total_before = browser.find_element(By.CSS_SELECTOR, ".summary").text
+    facet = browser.find_element(By.CSS_SELECTOR, '.facet-topic a[data-facet="topic"]')
+    label = facet.text
+    facet.click()
+    chip = browser.find_element(By.CSS_SELECTOR, ".active-filters .chip.active")
+    assert label in chip.text
+    total_after = browser.find_element(By.CSS_SELECTOR, ".summary").text
+    assert int(total_after.split()[0]) < int(total_before.split()[0])
+    topics = {e.text for e in browser.find_elements(By.CSS_SELECTOR, "li.result .topic")}
+    assert topics == {label}
+    browser.save_screenshot(str(ARTIFACTS / "search-facet.png"))
+
+
+def test_entity_chip_filters(browser, live_url):
+    from selenium.webdriver.common.by import By
+
+    browser.get(live_url + "/?q=oil+production+cut")
+    chip = browser.find_element(By.CSS_SELECTOR, "p.chips a.ent-ORG")
+    assert chip.text == "OPEC"
+    chip.click()
+    titles = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "li.result h2")]
+    assert titles == ["OPEC and Russia agree record production cut"]
+
+
+def test_analyze_page_shows_topic_and_entities(browser, live_url):
+    from selenium.webdriver.common.by import By
+
+    browser.get(live_url + "/analyze")
+    browser.find_element(By.NAME, "text").send_keys(
+        "OPEC and Russia cut oil output <script>x</script>"
+    )
+    browser.find_element(By.CSS_SELECTOR, "form button").click()
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.bars tr")
+    assert rows[0].find_element(By.TAG_NAME, "th").text == "Business"
+    marked = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".marked mark.ent")]
+    assert marked == ["OPEC", "Russia"]
+    assert "<script>x</script>" in browser.find_element(By.CSS_SELECTOR, ".marked").text
+    browser.save_screenshot(str(ARTIFACTS / "analyze.png"))
