@@ -1,0 +1,158 @@
+"""Efficiency evaluation: per-stage search latency, throughput, memory, indexing speed.
+
+    newsrank eval latency --index var/index --queries benchmarks/queries.txt --json
+
+Stages: ``bm25`` only, ``dense`` only, ``fused`` (both, RRF: the product default) and,
+with ``--reranker``, ``rerank`` (fused, then the cross-encoder rescores the top
+``rerank_depth`` = 30 passages, the product's ``HeadsConfig.rerank_depth``).
+
+- latency: every query once as warm-up, then ``repeats`` timed passes, one client;
+  p50/p95/p99 with numpy's linear interpolation over all timed searches.
+- throughput: queries per second with 1 and 4 concurrent clients (threads sharing one
+  :class:`ranker.search.Searcher`, as the web server does), one pass each.
+- memory: the process's peak resident set (``resource.getrusage``, ``ru_maxrss``).
+- indexing: passages per second of each build phase, from the index manifest
+  (``split``, ``store``, ``bm25``, ``embed``, ``faiss``; an ``enrich`` phase when the
+  build records one).
+
+>>> percentiles([float(v) for v in range(1, 101)])
+{'p50_ms': 50.5, 'p95_ms': 95.05, 'p99_ms': 99.01, 'mean_ms': 50.5}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import resource
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from newsrank.config import HeadsConfig
+from newsrank.errors import NewsrankError
+from ranker.results import SearchRequest
+from ranker.search import Searcher
+
+STAGES = {"bm25": ("bm25",), "dense": ("dense",), "fused": ("bm25", "dense")}
+PHASES = ("split", "store", "bm25", "embed", "faiss", "enrich")
+
+
+@dataclass
+class LatencyResult:
+    index: str
+    n_queries: int
+    repeats: int
+    stages: dict[str, dict] = field(default_factory=dict)
+    peak_rss_mb: float = 0.0
+    indexing: dict = field(default_factory=dict)
+    samples_ms: dict[str, list[float]] = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        del data["samples_ms"]
+        return data
+
+
+def percentiles(ms: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99 and mean of latencies in milliseconds, rounded to 0.01."""
+    p = np.percentile(np.asarray(ms, dtype=float), [50, 95, 99])
+    return {
+        "p50_ms": round(float(p[0]), 2),
+        "p95_ms": round(float(p[1]), 2),
+        "p99_ms": round(float(p[2]), 2),
+        "mean_ms": round(float(np.mean(ms)), 2),
+    }
+
+
+def read_queries(path: str | Path, max_queries: int | None = None) -> list[str]:
+    """One query per line; blank lines and ``#`` comments skipped."""
+    p = Path(path)
+    if not p.is_file():
+        raise NewsrankError(f"query file {p} not found (one query per line)")
+    lines = [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines()]
+    queries = [ln for ln in lines if ln and not ln.startswith("#")]
+    if not queries:
+        raise NewsrankError(f"query file {p} holds no queries")
+    return queries[:max_queries] if max_queries else queries
+
+
+def indexing_speed(timings: dict[str, float], passages: int) -> dict:
+    """Passages per second of each build phase in a manifest's ``timings``.
+
+    >>> indexing_speed({"bm25": 2.0, "embed": 10.0, "load_embedder": 3.0}, 100)
+    {'passages': 100, 'seconds': {'bm25': 2.0, 'embed': 10.0}, 'passages_per_s': {'bm25': 50.0, 'embed': 10.0}}
+    """  # noqa: E501
+    seconds = {k: float(timings[k]) for k in PHASES if k in timings}
+    rates = {k: round(passages / s, 1) for k, s in seconds.items() if s > 0}
+    return {"passages": passages, "seconds": seconds, "passages_per_s": rates}
+
+
+class _Reranking:
+    """Fused search, then the cross-encoder rescores the best ``depth`` passages."""
+
+    def __init__(self, searcher: Searcher, reranker, depth: int) -> None:
+        self.searcher, self.reranker, self.depth = searcher, reranker, depth
+
+    def search(self, request: SearchRequest) -> list:
+        hits = self.searcher.search(dataclasses.replace(request, k=self.depth)).results
+        pairs = [(request.query, self.searcher.store.passage_text(h.passage)) for h in hits]
+        scores = np.asarray(self.reranker.predict(pairs)).reshape(-1)
+        order = np.argsort(-scores, kind="stable")[: request.k]
+        return [hits[i] for i in order]
+
+
+def _time_pass(engine, queries: list[str], k: int) -> list[float]:
+    out = []
+    for q in queries:
+        t = time.perf_counter()
+        engine.search(SearchRequest(q, k=k))
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def _throughput(engine, queries: list[str], k: int, clients: int) -> float:
+    t = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(lambda q: engine.search(SearchRequest(q, k=k)), queries))
+    return round(len(queries) / (time.perf_counter() - t), 2)
+
+
+def evaluate_latency(
+    index: str | Path,
+    queries_file: str | Path,
+    max_queries: int | None = None,
+    clients: Sequence[int] = (1, 4),
+    repeats: int = 3,
+    reranker=None,
+    searcher: Searcher | None = None,
+    k: int = 10,
+    rerank_depth: int = HeadsConfig().rerank_depth,
+) -> LatencyResult:
+    """Time every stage on the queries of ``queries_file`` against the index ``index``."""
+    if repeats < 1 or any(c < 1 for c in clients):
+        raise NewsrankError("--repeats and every --clients value must be at least 1")
+    queries = read_queries(queries_file, max_queries)
+    searcher = searcher or Searcher(index)
+    base = searcher.config
+    engines: dict[str, object] = {
+        name: searcher.with_config(dataclasses.replace(base, stages=stages))
+        for name, stages in STAGES.items()
+    }
+    if reranker is not None:
+        engines["rerank"] = _Reranking(engines["fused"], reranker, rerank_depth)
+    result = LatencyResult(str(index), len(queries), repeats)
+    for name, engine in engines.items():
+        _time_pass(engine, queries, k)  # warm-up
+        samples = [ms for _ in range(repeats) for ms in _time_pass(engine, queries, k)]
+        result.samples_ms[name] = samples
+        stats = percentiles(samples)
+        stats["qps"] = {str(c): _throughput(engine, queries, k, c) for c in clients}
+        result.stages[name] = stats
+    result.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    m = searcher.manifest
+    result.indexing = indexing_speed(m.timings, m.passages)
+    result.indexing["articles"] = m.articles
+    return result

@@ -1,0 +1,249 @@
+"""Readable reports of the evaluations: Markdown tables and matplotlib PNG plots.
+
+Every report states the command, the commit and the machine that produced it
+(:func:`provenance`). Plots: metric per stage (bar chart), rerank depth vs nDCG@10
+and latency, latency histogram, confusion matrix.
+
+>>> data = {"collection": "toy", "n_queries": 2, "stages": {"bm25": {"ndcg@10": 0.5,
+...         "mrr@10": 0.5, "recall@100": 1.0, "map": 0.5}}, "p_values": {}, "published": {}}
+>>> print(retrieval_table(data))
+| stage | nDCG@10 | MRR@10 | R@100 | MAP | p (nDCG@10 vs bm25) | published nDCG@10 |
+|---|---|---|---|---|---|---|
+| bm25 | 0.500 | 0.500 | 1.000 | 0.500 |  |  |
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+HEADERS = ("nDCG@10", "MRR@10", "R@100", "MAP")
+METRICS = ("ndcg@10", "mrr@10", "recall@100", "map")
+
+
+def provenance(command: str) -> dict[str, str]:
+    """The command, the git commit (``+dirty`` if the tree has changes) and the machine."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        try:
+            out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+            return out.stdout.strip()
+        except OSError:
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += "+dirty"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "command": command,
+        "commit": commit,
+        "machine": f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _fmt(value: object, digits: int = 3) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, (int, float)) else ""
+
+
+def retrieval_table(data: dict) -> str:
+    """One Markdown row per stage, with the p-value against BM25 and the published figure."""
+    lines = [
+        "| stage | " + " | ".join(HEADERS) + " | p (nDCG@10 vs bm25) | published nDCG@10 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for stage, m in data["stages"].items():
+        p = data.get("p_values", {}).get(stage, {}).get("ndcg@10")
+        pub = data.get("published", {}).get(stage)
+        cells = [_fmt(m[k]) for k in METRICS] + [_fmt(p, 4), _fmt(pub)]
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_stages(stages: dict[str, dict[str, float]], path: Path, title: str) -> Path:
+    """Grouped bar chart: one group per metric, one bar per stage."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    width = 0.8 / max(1, len(stages))
+    x = np.arange(len(METRICS))
+    for i, (stage, m) in enumerate(stages.items()):
+        ax.bar(x + i * width, [m[k] for k in METRICS], width, label=stage)
+    ax.set_xticks(x + width * (len(stages) - 1) / 2, HEADERS)
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_rerank_curve(curve: Sequence[dict], path: Path, title: str) -> Path:
+    """nDCG@10 (left axis) and mean latency (right axis) against rerank depth."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    depths = [c["depth"] for c in curve]
+    ax.plot(depths, [c["ndcg@10"] for c in curve], "o-", color="C0")
+    ax.set_xlabel("rerank depth (fused candidates rescored)")
+    ax.set_ylabel("nDCG@10", color="C0")
+    ax2 = ax.twinx()
+    ax2.plot(depths, [c.get("mean", 0) for c in curve], "s--", color="C1")
+    ax2.set_ylabel("mean latency per query (ms)", color="C1")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_latency_hist(samples: dict[str, list[float]], path: Path, title: str) -> Path:
+    """Overlaid histograms of per-query latency, one per stage (log-spaced bins)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    values = [v for vs in samples.values() for v in vs if v > 0]
+    if values:
+        bins = np.geomspace(min(values), max(values) * 1.01, 40)
+        for stage, vs in samples.items():
+            ax.hist(vs, bins=bins, alpha=0.5, label=stage)
+        ax.set_xscale("log")
+    ax.set_xlabel("latency (ms, log scale)")
+    ax.set_ylabel("queries")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], path: Path) -> Path:
+    """A confusion matrix (rows gold, columns predicted) with counts in the cells."""
+    plt = _plt()
+    m = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * len(labels), 1 + 0.6 * len(labels)))
+    ax.imshow(m, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            color = "white" if m[i, j] > m.max() / 2 else "black"
+            ax.text(j, i, str(m[i, j]), ha="center", va="center", color=color, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _provenance_md(data: dict) -> list[str]:
+    p = data.get("provenance") or {}
+    if not p:
+        return []
+    return [
+        f"- command: `{p['command']}`",
+        f"- commit: `{p['commit']}`; machine: {p['machine']}; date: {p['date']}",
+    ]
+
+
+def retrieval_report(data: dict, out: Path) -> Path:
+    """``report.md`` + ``stages.png`` (+ ``rerank_depth.png``) for one collection."""
+    name = data["collection"]
+    plot_stages(data["stages"], out / "stages.png", f"{name}: metric per stage")
+    lines = [
+        f"# Retrieval evaluation: {name}",
+        "",
+        f"{data['n_queries']} judged queries, {data['n_docs']} documents. "
+        "Metrics by ranx (0-1); p = paired two-sided t-test against bm25 over queries.",
+        *_provenance_md(data),
+        "",
+        retrieval_table(data),
+        "",
+        "Mean / p50 / p95 search latency per query (ms, includes query embedding):",
+        "",
+        "| stage | mean | p50 | p95 |",
+        "|---|---|---|---|",
+    ]
+    for stage, lat in data.get("latency_ms", {}).items():
+        lines.append(
+            f"| {stage} | " + " | ".join(_fmt(lat.get(k), 1) for k in ("mean", "p50", "p95")) + " |"
+        )
+    lines += ["", "![metric per stage](stages.png)", ""]
+    if data.get("rerank_curve"):
+        plot_rerank_curve(data["rerank_curve"], out / "rerank_depth.png", f"{name}: rerank depth")
+        lines += ["| rerank depth | nDCG@10 | mean ms |", "|---|---|---|"]
+        lines += [
+            f"| {c['depth']} | {_fmt(c['ndcg@10'])} | {_fmt(c.get('mean'), 1)} |"
+            for c in data["rerank_curve"]
+        ]
+        lines += ["", "![rerank depth](rerank_depth.png)", ""]
+    path = out / "report.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def latency_table(data: dict) -> str:
+    """Per-stage latency percentiles and throughput per client count."""
+    clients = sorted({c for s in data["stages"].values() for c in s.get("qps", {})}, key=int)
+    lines = [
+        "| stage | p50 ms | p95 ms | p99 ms | " + " | ".join(f"q/s @{c}" for c in clients) + " |",
+        "|---|---|---|---|" + "---|" * len(clients),
+    ]
+    for stage, s in data["stages"].items():
+        cells = [_fmt(s[k], 1) for k in ("p50_ms", "p95_ms", "p99_ms")]
+        cells += [_fmt(s.get("qps", {}).get(c), 1) for c in clients]
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(f"peak RSS: {data['peak_rss_mb']:.0f} MB")
+    idx = data.get("indexing", {})
+    if idx:
+        lines.append(
+            "indexing: "
+            + ", ".join(f"{k} {v:.1f} passages/s" for k, v in idx.get("passages_per_s", {}).items())
+        )
+    return "\n".join(lines)
+
+
+def latency_report(data: dict, out: Path, samples: dict[str, list[float]]) -> Path:
+    """``latency.md`` + ``latency_hist.png``."""
+    plot_latency_hist(samples, out / "latency_hist.png", "search latency per query")
+    lines = [
+        "# Search latency",
+        "",
+        f"{data['n_queries']} queries x {data['repeats']} timed passes; index {data['index']} "
+        f"({data.get('indexing', {}).get('passages', '?')} passages).",
+        *_provenance_md(data),
+        "",
+        latency_table(data),
+        "",
+        "![latency histogram](latency_hist.png)",
+        "",
+    ]
+    path = out / "latency.md"
+    path.write_text("\n".join(lines))
+    return path

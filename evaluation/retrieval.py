@@ -1,0 +1,316 @@
+"""Retrieval evaluation: every search stage of the product on a BEIR-format collection.
+
+    newsrank eval retrieval --collection ../shared/data/beir/scifact --json
+    newsrank eval retrieval --collection ../shared/data/classic_ir/time --stages bm25,hybrid
+
+The collection is indexed with the product's own indexer (:func:`indexer.build.build_index`)
+into a cache directory keyed by the corpus bytes and the index settings, so a second
+run reuses it. Each stage answers every judged query through :class:`ranker.search.Searcher`
+(article-level results, top ``depth`` = 100):
+
+- ``bm25``: ``SearchConfig(stages=("bm25",))``
+- ``dense``: ``SearchConfig(stages=("dense",))``
+- ``hybrid``: both, fused by reciprocal rank (the product default)
+- ``rerank``: the fine-tuned cross-encoder rescores (query, best passage) for the hybrid
+  top ``rerank_depth``; the rest of the hybrid list follows unchanged.
+
+Metrics (nDCG@10, MRR@10, Recall@100, MAP; 0-1) come from ``ranx``; each stage is
+compared with BM25 by a paired two-sided Student t-test over queries (``ranx.compare``).
+A BEIR document without a title gets its first 12 words as title (the indexer needs one).
+
+Worked example (the tiny fixture collection, BM25 only)::
+
+    >>> r = evaluate_collection("tests/fixtures/beir_tiny", stages=["bm25"])  # doctest: +SKIP
+    >>> r.stages["bm25"]["ndcg@10"]  # doctest: +SKIP
+    0.8155
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from evaluation.collections import Collection, corpus_file, is_smart, read_beir, write_beir
+from indexer.article import Article
+from indexer.build import build_index
+from indexer.manifest import MANIFEST
+from indexer.passages import passage_text
+from newsrank.config import IndexConfig, SearchConfig
+from newsrank.errors import NewsrankError
+from ranker.results import SearchRequest
+from ranker.search import Searcher
+
+METRICS = ("ndcg@10", "mrr@10", "recall@100", "map")
+STAGES = ("bm25", "dense", "hybrid", "rerank")
+STAGE_CONFIG = {"bm25": ("bm25",), "dense": ("dense",), "hybrid": ("bm25", "dense")}
+CURVE_DEPTHS = (10, 30, 50, 100)
+TITLE_WORDS = 12
+#: Published nDCG@10 for the same collection and a comparable stage (BEIR paper,
+#: Thakur et al. 2021: BM25 and BM25 + MiniLM-L6 cross-encoder on SciFact).
+PUBLISHED = {"scifact": {"bm25": 0.665, "rerank": 0.688}}
+Run = dict[str, dict[str, float]]
+
+
+class PairScorer(Protocol):
+    """What the rerank stage needs: ``ranker.heads.cross_encoder.CrossEncoder`` fits."""
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray: ...
+
+
+@dataclass
+class RetrievalResult:
+    """Metrics per stage, significance against BM25, latency and the rerank-depth curve."""
+
+    collection: str
+    n_queries: int
+    n_docs: int
+    stages: dict[str, dict[str, float]]
+    p_values: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> metric -> p
+    latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> mean/p50/p95
+    rerank_curve: list[dict[str, float]] = field(default_factory=list)
+    published: dict[str, float] = field(default_factory=dict)  # stage -> nDCG@10
+    index_dir: str = ""
+    rerank_depth: int = 100
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def title_of(title: str, text: str) -> str:
+    """The title the indexer gets: the document's, else its first 12 words.
+
+    >>> title_of("", "one two three four five six seven eight nine ten eleven twelve thirteen")
+    'one two three four five six seven eight nine ten eleven twelve'
+    """
+    return title.strip() or " ".join(text.split()[:TITLE_WORDS]) or "(untitled)"
+
+
+def to_articles(c: Collection) -> list[Article]:
+    return [Article(doc_id, title_of(t, x), x) for doc_id, (t, x) in c.corpus.items()]
+
+
+def cache_key(corpus: Path, config: IndexConfig) -> str:
+    """SHA-1 of the corpus file's bytes and the index settings (first 16 hex digits)."""
+    h = hashlib.sha1()
+    with open(corpus, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    settings = dict(dataclasses.asdict(config), title_words=TITLE_WORDS)
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+def ensure_index(
+    collection_dir: str | Path,
+    cache: str | Path = "runs/eval-cache",
+    config: IndexConfig | None = None,
+    embedder: object | None = None,
+    progress: bool = True,
+) -> tuple[Collection, Path]:
+    """Load a collection and index it into ``cache`` unless an identical index is there."""
+    config = config or IndexConfig()
+    src = Path(collection_dir)
+    if is_smart(src):  # convert once; the converted corpus file keys the cache
+        converted = Path(cache) / "converted" / src.name.lower()
+        write_beir(read_beir(src), converted)
+        src = converted
+    collection = read_beir(src)
+    collection.name = Path(collection_dir).name.lower()
+    index_dir = Path(cache) / f"{collection.name}-{cache_key(corpus_file(src), config)}"
+    if not (index_dir / MANIFEST).is_file():
+        build_index(
+            to_articles(collection), index_dir, config, embedder=embedder, progress=progress
+        )
+    return collection, index_dir
+
+
+def load_reranker(name: str = "reranker") -> PairScorer:
+    """The cross-encoder head, or a clear error when it is not trained yet."""
+    from ranker.heads.registry import SHIPPED, resolve_head
+
+    path = resolve_head(name)
+    if name in SHIPPED and not Path(path).is_dir():
+        raise NewsrankError(
+            f"the rerank stage needs the fine-tuned reranker at {path}, which does not exist; "
+            "train it (`newsrank train reranker ...`), pass --reranker DIR, or drop 'rerank' "
+            "from --stages"
+        )
+    from ranker.heads.cross_encoder import CrossEncoder
+
+    return CrossEncoder(path)
+
+
+def _search(searcher: Searcher, query: str, depth: int) -> tuple[list, float]:
+    t = time.perf_counter()
+    hits = searcher.search(SearchRequest(query, k=depth)).results
+    return hits, (time.perf_counter() - t) * 1000
+
+
+def _pair_text(searcher: Searcher, hit) -> str:
+    body = searcher.store.passage_text(hit.passage)
+    return body if body.startswith(hit.title) else passage_text(hit.title, body)
+
+
+def run_stages(
+    searcher: Searcher,
+    queries: dict[str, str],
+    stages: Sequence[str],
+    depth: int = 100,
+    reranker: PairScorer | None = None,
+    rerank_depth: int = 100,
+    curve_depths: Sequence[int] = (),
+    progress: bool = True,
+) -> tuple[dict[str, Run], dict[str, list[float]], dict[int, tuple[Run, list[float]]]]:
+    """Runs (qid -> doc id -> score) and per-query latencies (ms) of each stage.
+
+    The third value maps each curve depth to (rerank run, per-query latency ms).
+    """
+    runs: dict[str, Run] = {}
+    lat: dict[str, list[float]] = {}
+    curve: dict[int, tuple[Run, list[float]]] = {d: ({}, []) for d in curve_depths}
+    for stage in stages:
+        base = "hybrid" if stage == "rerank" else stage
+        s = searcher.with_config(dataclasses.replace(searcher.config, stages=STAGE_CONFIG[base]))
+        runs[stage], lat[stage] = {}, []
+        for qid, query in tqdm(queries.items(), desc=stage, unit="q", disable=not progress):
+            hits, ms = _search(s, query, depth)
+            if stage == "rerank":
+                assert reranker is not None, "the rerank stage needs a reranker"
+                top = hits[: max([rerank_depth, *curve_depths])]
+                t = time.perf_counter()
+                pairs = [(query, _pair_text(s, h)) for h in top]
+                scores = np.asarray(reranker.predict(pairs), dtype=float).reshape(-1)
+                per_pair = (time.perf_counter() - t) * 1000 / max(1, len(top))
+                for d, (run, ms_list) in curve.items():
+                    run[qid] = _reranked(hits, scores, d)
+                    ms_list.append(ms + per_pair * min(d, len(top)))
+                runs[stage][qid] = _reranked(hits, scores, rerank_depth)
+                ms += per_pair * min(rerank_depth, len(top))
+            else:
+                runs[stage][qid] = {h.id: float(h.score) for h in hits}
+            lat[stage].append(ms)
+    return runs, lat, curve
+
+
+def _reranked(hits: list, scores: np.ndarray, depth: int) -> dict[str, float]:
+    """Top ``depth`` in cross-encoder order, then the rest in fused order; scores = rank-based."""
+    head = sorted(range(min(depth, len(hits))), key=lambda i: -scores[i])
+    order = head + list(range(len(head), len(hits)))
+    return {hits[i].id: float(len(order) - r) for r, i in enumerate(order)}
+
+
+def measure(qrels: dict[str, dict[str, int]], runs: dict[str, Run]) -> dict[str, dict[str, float]]:
+    """Mean metrics per run with ranx (queries a run left empty score 0)."""
+    from ranx import Qrels, evaluate
+    from ranx import Run as RxRun
+
+    q = Qrels(qrels)
+    out = {}
+    for name, run in runs.items():
+        full = {qid: run.get(qid) or {"__none__": 0.0} for qid in qrels}
+        scores = evaluate(q, RxRun(full, name=name), list(METRICS), make_comparable=True)
+        out[name] = {m: round(float(scores[m]), 4) for m in METRICS}
+    return out
+
+
+def significance(qrels: dict[str, dict[str, int]], runs: dict[str, Run]) -> dict[str, dict]:
+    """Paired t-test p-values of each run against ``bm25`` (ranx.compare), per metric."""
+    from ranx import Qrels, compare
+    from ranx import Run as RxRun
+
+    if "bm25" not in runs or len(runs) < 2 or len(qrels) < 2:
+        return {}
+    rx = [RxRun({q: runs[n].get(q) or {"__none__": 0.0} for q in qrels}, name=n) for n in runs]
+    report = compare(Qrels(qrels), rx, list(METRICS), stat_test="student", make_comparable=True)
+    d = report.to_dict()
+    return {
+        n: {m: round(float(d["bm25"]["comparisons"][n][m]), 4) for m in METRICS}
+        for n in runs
+        if n != "bm25"
+    }
+
+
+def write_trec(run: Run, path: Path, name: str) -> None:
+    """One TREC run file: ``qid Q0 docid rank score name``."""
+    with open(path, "w", encoding="utf-8") as f:
+        for qid, docs in run.items():
+            ranked = sorted(docs.items(), key=lambda kv: -kv[1])
+            for rank, (doc_id, score) in enumerate(ranked, start=1):
+                f.write(f"{qid} Q0 {doc_id} {rank} {score:.6f} {name}\n")
+
+
+def _latency(ms: list[float]) -> dict[str, float]:
+    if not ms:
+        return {}
+    q = np.percentile(ms, [50, 95])
+    return {"mean": round(statistics.fmean(ms), 2), "p50": round(q[0], 2), "p95": round(q[1], 2)}
+
+
+def evaluate_collection(
+    collection_dir: str | Path,
+    stages: Sequence[str] = ("bm25", "dense", "hybrid"),
+    rerank_depth: int = 100,
+    out: str | Path | None = None,
+    cache: str | Path = "runs/eval-cache",
+    max_queries: int | None = None,
+    reranker: PairScorer | Callable[[], PairScorer] | None = None,
+    embedder: object | None = None,
+    progress: bool = True,
+    depth: int = 100,
+) -> RetrievalResult:
+    """Index (or reuse), search, measure; write run files and JSON under ``out`` if given."""
+    bad = [s for s in stages if s not in STAGES]
+    if bad or not stages:
+        raise NewsrankError(f"unknown stages {bad}; choose from {', '.join(STAGES)}")
+    if "rerank" in stages and reranker is None:
+        reranker = load_reranker()  # fail before the (long) indexing
+    if callable(reranker) and not hasattr(reranker, "predict"):
+        reranker = reranker()
+    collection, index_dir = ensure_index(
+        collection_dir, cache, embedder=embedder, progress=progress
+    )
+    judged = collection.judged[:max_queries] if max_queries else collection.judged
+    if not judged:
+        raise NewsrankError(f"{collection_dir}: no query has a relevant document in the qrels")
+    queries = {q: collection.queries[q] for q in judged}
+    qrels = {q: collection.qrels[q] for q in judged}
+    config = SearchConfig(max_query_chars=100_000, max_k=max(depth, 10))
+    searcher = Searcher(index_dir, config, embedder=embedder)
+    curve_depths = [d for d in CURVE_DEPTHS if d <= depth] if "rerank" in stages else []
+    runs, lat, curve = run_stages(
+        searcher, queries, stages, depth, reranker, rerank_depth, curve_depths, progress
+    )
+    result = RetrievalResult(
+        collection=collection.name,
+        n_queries=len(queries),
+        n_docs=len(collection.corpus),
+        stages=measure(qrels, runs),
+        p_values=significance(qrels, runs),
+        latency_ms={s: _latency(v) for s, v in lat.items()},
+        published=PUBLISHED.get(collection.name, {}),
+        index_dir=str(index_dir),
+        rerank_depth=rerank_depth,
+    )
+    if curve:
+        scores = measure(qrels, {str(d): run for d, (run, _) in curve.items()})
+        result.rerank_curve = [
+            {"depth": d, "ndcg@10": scores[str(d)]["ndcg@10"], **_latency(curve[d][1])}
+            for d in curve
+        ]
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        for stage, run in runs.items():
+            write_trec(run, out / f"run.{stage}.trec", stage)
+        (out / "results.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    return result

@@ -1,0 +1,140 @@
+"""``newsrank eval retrieval | latency | build-knownitem | convert-smart``.
+
+    newsrank eval retrieval --collection ../shared/data/beir/scifact --out runs/eval/scifact
+    newsrank eval convert-smart --smart ../shared/data/classic_ir/cran --out data/beir/cran
+    newsrank eval build-knownitem --out data/beir/news-knownitem
+    newsrank eval latency --index var/index --queries benchmarks/queries.txt --json
+
+Every command writes ``results.json`` and ``report.md`` (with PNG plots) under ``--out``
+when given, and prints a summary table (or the JSON with ``--json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from newsrank.errors import NewsrankError
+
+
+def _stages(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
+def _retrieval(args: argparse.Namespace) -> int:
+    from evaluation import report
+    from evaluation.retrieval import evaluate_collection, load_reranker
+
+    reranker = None
+    if "rerank" in _stages(args.stages):
+        reranker = load_reranker(args.reranker)
+    try:
+        result = evaluate_collection(
+            args.collection,
+            stages=_stages(args.stages),
+            rerank_depth=args.rerank_depth,
+            out=args.out,
+            cache=args.cache,
+            max_queries=args.max_queries,
+            reranker=reranker,
+            progress=not args.quiet,
+        )
+    except FileNotFoundError as exc:
+        raise NewsrankError(str(exc)) from exc
+    data = result.to_dict()
+    if args.out:
+        meta = report.provenance(f"newsrank eval retrieval --collection {args.collection}")
+        data["provenance"] = meta
+        Path(args.out, "results.json").write_text(json.dumps(data, indent=2) + "\n")
+        report.retrieval_report(data, Path(args.out))
+    if args.json:
+        keys = ("collection", "n_queries", "stages", "p_values", "published", "rerank_curve")
+        json.dump({k: data[k] for k in keys}, sys.stdout, indent=2)
+        print()
+    else:
+        print(report.retrieval_table(data))
+    return 0
+
+
+def _latency(args: argparse.Namespace) -> int:
+    from evaluation import latency, report
+
+    clients = [int(c) for c in args.clients.split(",") if c.strip()]
+    reranker = None
+    if args.reranker:
+        from evaluation.retrieval import load_reranker
+
+        reranker = load_reranker(args.reranker)
+    result = latency.evaluate_latency(
+        args.index, args.queries, args.max_queries, clients, args.repeats, reranker
+    )
+    data = result.to_dict()
+    if args.out:
+        data["provenance"] = report.provenance(f"newsrank eval latency --index {args.index}")
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        Path(args.out, "latency.json").write_text(json.dumps(data, indent=2) + "\n")
+        report.latency_report(data, Path(args.out), result.samples_ms)
+    if args.json:
+        json.dump(data, sys.stdout, indent=2)
+        print()
+    else:
+        print(report.latency_table(data))
+    return 0
+
+
+def _knownitem(args: argparse.Namespace) -> int:
+    from evaluation.knownitem import build_knownitem
+
+    info = build_knownitem(args.out, args.test_share, args.seed, args.max_queries)
+    print(json.dumps(info, indent=2))
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from evaluation.collections import convert_smart
+
+    try:
+        out = convert_smart(args.smart, args.out)
+    except FileNotFoundError as exc:
+        raise NewsrankError(str(exc)) from exc
+    print(f"wrote {out}")
+    return 0
+
+
+def register(targets: argparse._SubParsersAction) -> None:
+    p = targets.add_parser("retrieval", help="nDCG@10 / MRR@10 / Recall@100 / MAP per stage")
+    p.add_argument("--collection", required=True, help="BEIR directory (or SMART directory)")
+    p.add_argument("--stages", default="bm25,dense,hybrid", help="of bm25,dense,hybrid,rerank")
+    p.add_argument("--rerank-depth", type=int, default=100)
+    p.add_argument("--reranker", default="reranker", help="cross-encoder head dir or name")
+    p.add_argument("--out", default=None, help="directory for run files, JSON and report")
+    p.add_argument("--cache", default="runs/eval-cache", help="index cache directory")
+    p.add_argument("--max-queries", type=int, default=None, help="first N judged queries")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--json", action="store_true", help="JSON on stdout")
+    p.set_defaults(func=_retrieval)
+
+    p = targets.add_parser("latency", help="per-stage latency, throughput, memory")
+    p.add_argument("--index", required=True)
+    p.add_argument("--queries", default="benchmarks/queries.txt", help="one query per line")
+    p.add_argument("--max-queries", type=int, default=None)
+    p.add_argument("--clients", default="1,4", help="concurrent clients for throughput")
+    p.add_argument("--repeats", type=int, default=3, help="timed passes over the queries")
+    p.add_argument("--reranker", default=None, help="cross-encoder head: adds a rerank stage")
+    p.add_argument("--out", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_latency)
+
+    p = targets.add_parser("build-knownitem", help="headline -> article benchmark (BEIR)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--test-share", type=int, default=2, help="tenths of articles held out")
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--max-queries", type=int, default=500)
+    p.set_defaults(func=_knownitem)
+
+    p = targets.add_parser("convert-smart", help="SMART collection -> BEIR directory")
+    p.add_argument("--smart", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_convert)

@@ -1,0 +1,189 @@
+"""Retrieval evaluation on tiny fixtures, checked against hand-computed metrics.
+
+``tests/fixtures/beir_tiny``: 8 documents, 4 queries (3 judged). BM25 finds only the
+documents holding the query word:
+
+- q1 "volcano": [d3]; relevant d3 -> nDCG@10 1, RR 1, recall 1, AP 1
+- q2 "glacier": [d4]; relevant d4, d7 -> nDCG@10 1 / (1 + 1/log2 3), RR 1, recall 1/2, AP 1/2
+- q3 "submarine": [d2 (twice), d5]; relevant d5 -> nDCG@10 1/log2 3, RR 1/2, recall 1, AP 1/2
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from evaluation import collections, knownitem, retrieval
+from indexer.article import Article
+from newsrank.errors import NewsrankError
+
+L3 = math.log2(3)
+BM25_EXPECTED = {
+    "ndcg@10": (1 + 1 / (1 + 1 / L3) + 1 / L3) / 3,
+    "mrr@10": (1 + 1 + 0.5) / 3,
+    "recall@100": (1 + 0.5 + 1) / 3,
+    "map": (1 + 0.5 + 0.5) / 3,
+}
+ORACLE = {"volcano": ("erupted",), "glacier": ("glacier", "sea levels"), "submarine": ("cable",)}
+
+
+class OracleScorer:
+    """A fake cross-encoder: 1 for passages holding the query's relevant words, else 0."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def predict(self, pairs):
+        self.calls += 1
+        return np.array([float(any(w in p.lower() for w in ORACLE.get(q, ()))) for q, p in pairs])
+
+
+@pytest.fixture(scope="module")
+def tiny(fixtures):
+    return fixtures / "beir_tiny"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("eval-cache")
+
+
+def test_bm25_metrics_match_hand_computed(tiny, cache, embedder, tmp_path):
+    r = retrieval.evaluate_collection(
+        tiny, ["bm25"], cache=cache, embedder=embedder, progress=False, out=tmp_path
+    )
+    assert r.n_queries == 3 and r.n_docs == 8
+    for metric, value in BM25_EXPECTED.items():
+        assert r.stages["bm25"][metric] == pytest.approx(value, abs=1e-4), metric
+    run = (tmp_path / "run.bm25.trec").read_text().splitlines()
+    assert run[0].split()[:4] == ["q1", "Q0", "d3", "1"]
+    assert [ln.split()[2] for ln in run if ln.startswith("q3")] == ["d2", "d5"]
+    assert json.loads((tmp_path / "results.json").read_text())["collection"] == "beir_tiny"
+
+
+def test_index_cache_is_reused(tiny, cache, embedder):
+    _, first = retrieval.ensure_index(tiny, cache, embedder=embedder, progress=False)
+    created = (first / "manifest.json").stat().st_mtime_ns
+    _, second = retrieval.ensure_index(tiny, cache, embedder=embedder, progress=False)
+    assert first == second and (second / "manifest.json").stat().st_mtime_ns == created
+
+
+def test_measure_hand_made_runs():
+    qrels = {"a": {"x": 1}, "b": {"y": 1, "z": 1}}
+    runs = {"r": {"a": {"w": 2.0, "x": 1.0}, "b": {"y": 3.0, "v": 2.0, "z": 1.0}}}
+    m = retrieval.measure(qrels, runs)["r"]
+    ndcg_b = (1 + 1 / 2) / (1 + 1 / L3)  # relevant at ranks 1 and 3
+    assert m["ndcg@10"] == pytest.approx(((1 / L3) + ndcg_b) / 2, abs=1e-4)
+    assert m["mrr@10"] == pytest.approx((0.5 + 1) / 2, abs=1e-4)
+    assert m["map"] == pytest.approx((0.5 + (1 + 2 / 3) / 2) / 2, abs=1e-4)
+    assert m["recall@100"] == 1.0
+
+
+def test_rerank_with_injected_scorer(tiny, cache, embedder):
+    scorer = OracleScorer()
+    r = retrieval.evaluate_collection(
+        tiny,
+        ["bm25", "hybrid", "rerank"],
+        cache=cache,
+        embedder=embedder,
+        progress=False,
+        reranker=scorer,
+    )
+    assert scorer.calls == 3
+    assert r.stages["rerank"] == {"ndcg@10": 1.0, "mrr@10": 1.0, "recall@100": 1.0, "map": 1.0}
+    assert set(r.p_values) == {"hybrid", "rerank"}
+    assert [c["depth"] for c in r.rerank_curve] == [10, 30, 50, 100]
+    assert all(c["ndcg@10"] == 1.0 for c in r.rerank_curve)
+
+
+def test_reranked_order_keeps_the_tail():
+    hits = [type("H", (), {"id": f"d{i}"})() for i in range(4)]
+    run = retrieval._reranked(hits, np.array([0.1, 0.9, 0.5]), depth=3)
+    assert list(run) == ["d1", "d2", "d0", "d3"]
+
+
+def test_missing_reranker_is_a_clear_error(monkeypatch, tmp_path):
+    from ranker.heads import registry
+
+    monkeypatch.setattr(registry, "MODELS_DIR", tmp_path)
+    with pytest.raises(NewsrankError, match="does not exist"):
+        retrieval.load_reranker("reranker")
+
+
+def test_unknown_stage(tiny, cache):
+    with pytest.raises(NewsrankError, match="unknown stages"):
+        retrieval.evaluate_collection(tiny, ["bm42"], cache=cache)
+
+
+def test_title_rule():
+    assert retrieval.title_of("", "a b c") == "a b c"
+    assert retrieval.title_of("Headline", "a b c") == "Headline"
+
+
+def test_cran_style_smart_collection(tmp_path):
+    (tmp_path / "cran.all.1400").write_text(
+        ".I 1\n.T\nwing flow\n.A\nx\n.W\nflow over a wing\n.I 2\n.T\nheat\n.W\nheat transfer\n"
+    )
+    (tmp_path / "cran.qry").write_text(".I 001\n.W\nwing flow ?\n.I 004\n.W\nheat ?\n")
+    (tmp_path / "cranqrel").write_text("1 1 2\n2 2 -1\n")
+    assert collections.is_smart(tmp_path)
+    c = collections.read_beir(tmp_path)
+    assert c.queries == {"1": "wing flow ?", "2": "heat ?"}  # renumbered by position
+    assert c.qrels == {"1": {"1": 1}, "2": {"2": 1}}
+    assert c.corpus["1"] == ("", "wing flow flow over a wing")
+    out = collections.convert_smart(tmp_path, tmp_path / "beir")
+    assert collections.read_beir(out).qrels == c.qrels
+
+
+def test_qrels_reader_with_and_without_header(tmp_path):
+    (tmp_path / "a.tsv").write_text("query-id\tcorpus-id\tscore\nq\td\t2\n")
+    (tmp_path / "b.tsv").write_text("q 0 d 1\nq e 0\n")
+    assert collections.read_qrels(tmp_path / "a.tsv") == {"q": {"d": 2}}
+    assert collections.read_qrels(tmp_path / "b.tsv") == {"q": {"d": 1, "e": 0}}
+
+
+def test_knownitem_split_and_headline_removal(tmp_path):
+    articles = [
+        Article(f"tmt-{i}", f"Headline number {i} here", f"Headline number {i} here\nBody {i}.")
+        for i in range(40)
+    ]
+    info = knownitem.build_knownitem(tmp_path, max_queries=None, articles=articles)
+    c = collections.read_beir(tmp_path)
+    test_ids = {a.id for a in articles if knownitem.is_test_article(a.id)}
+    assert info["queries"] == len(test_ids) == len(c.queries) > 0
+    assert {d for docs in c.qrels.values() for d in docs} == test_ids
+    assert c.corpus["tmt-3"] == ("", "Body 3.")
+    assert c.queries["h-tmt-6"] == "Headline number 6 here"
+    again = knownitem.knownitem_collection(articles, max_queries=2)
+    assert list(again.queries) == list(
+        knownitem.knownitem_collection(articles, max_queries=2).queries
+    )
+
+
+def test_cli_json_and_report(tiny, cache, tmp_path, capsys):
+    from newsrank.cli import main
+
+    argv = ["eval", "retrieval", "--collection", str(tiny), "--stages", "bm25", "--json"]
+    rc = main([*argv, "--cache", str(cache), "--quiet", "--out", str(tmp_path)])
+    assert rc == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["n_queries"] == 3
+    assert data["stages"]["bm25"]["map"] == pytest.approx(BM25_EXPECTED["map"], abs=1e-4)
+    assert (tmp_path / "stages.png").stat().st_size > 1000
+    assert "| bm25 | 0.748 |" in (tmp_path / "report.md").read_text()
+
+
+def test_shared_collections_parse(shared_data):
+    counts = {}
+    for name in ("time", "med", "cran", "cisi"):
+        c = collections.read_beir(shared_data / "classic_ir" / name)
+        counts[name] = (len(c.corpus), len(c.judged))
+    assert counts == {
+        "time": (423, 79),
+        "med": (1033, 30),
+        "cran": (1400, 225),
+        "cisi": (1460, 76),
+    }
