@@ -20,6 +20,7 @@ subcommand runs. Only this layer prints and chooses exit codes:
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
@@ -30,23 +31,28 @@ from newsrank.errors import NewsrankError
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from evaluation import cli as eval_cli
-    from indexer import cli as index_cli
-    from ranker import cli as search_cli
-    from training import cli as train_cli
-    from web import cli as web_cli
+#: Subcommand -> the module whose ``register(subparsers)`` adds it.
+COMMANDS = {
+    "index": "indexer.cli",
+    "search": "ranker.cli",
+    "serve": "web.cli",
+    "train": "training.cli",
+    "eval": "evaluation.cli",
+}
 
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv`` naming a subcommand, only that one is registered,
+    so that serving or searching never imports training or evaluation code."""
     parser = argparse.ArgumentParser(
         prog="newsrank", description="News search with fine-tuned BERT heads."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    index_cli.register(sub)
-    search_cli.register(sub)
-    web_cli.register(sub)
-    train_cli.register(sub)
-    eval_cli.register(sub)
+    words = [a for a in (argv or []) if not a.startswith("-")]
+    chosen = [words[0]] if words and words[0] in COMMANDS else list(COMMANDS)
+    for name in chosen:
+        importlib.import_module(COMMANDS[name]).register(sub)
     return parser
 
 
@@ -54,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Models load from installed packages; never reach for the hub unless asked to.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
