@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from indexer.enrich import FoundEntity
 from ranker.fuse import StageScore
+from ranker.heads.types import LabelScore
 from ranker.read import FoundAnswer
 
 
@@ -39,21 +41,6 @@ def parse_entity(value: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
-class Topic:
-    label: str
-    score: float
-
-
-@dataclass(frozen=True)
-class EntityMention:
-    type: str
-    text: str
-    start: int  # character offsets into ``field`` of the article
-    end: int
-    field: str = "text"  # "title" or "text"
-
-
-@dataclass(frozen=True)
 class SearchHit:
     id: str
     title: str
@@ -66,8 +53,8 @@ class SearchHit:
     highlights: list[tuple[int, int]]  # query-term spans in ``snippet``
     stages: dict[str, StageScore]
     passage: int  # id of the best passage
-    topic: Topic | None = None
-    entities: list[EntityMention] = field(default_factory=list)
+    topic: LabelScore | None = None
+    entities: list[FoundEntity] = field(default_factory=list)  # offsets into their field
     answer: AnswerContext | None = None  # the reader's answer, inside its passage
 
     def to_dict(self) -> dict:

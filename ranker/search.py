@@ -32,15 +32,14 @@ from indexer.store import ArticleStore
 from newsrank.config import HeadsConfig, IndexConfig, SearchConfig
 from newsrank.errors import QueryError
 from ranker.fuse import ArticleScore, StageScore, aggregate, article_stage_scores, linear, rrf
+from ranker.heads.types import LabelScore
 from ranker.read import FoundAnswer, PassageRef, read_answers
 from ranker.rerank import rerank_articles, top_passages
 from ranker.results import (
     AnswerContext,
-    EntityMention,
     SearchHit,
     SearchRequest,
     SearchResponse,
-    Topic,
 )
 from ranker.snippet import make_snippet
 
@@ -261,11 +260,8 @@ class Searcher:
                         n: s[scored.article] for n, s in per_stage.items() if scored.article in s
                     },
                     passage=scored.best_passage,
-                    topic=Topic(label.topic, label.topic_score) if label.topic else None,
-                    entities=[
-                        EntityMention(e.type, e.text, e.start, e.end, e.field)
-                        for e in label.entities
-                    ],
+                    topic=LabelScore(label.topic, label.topic_score) if label.topic else None,
+                    entities=label.entities,
                     answer=_answer_context(article.text, answer, self.config.snippet_chars),
                 )
             )
