@@ -1,6 +1,11 @@
-"""Search latency and serving memory on an index: BM25 only, dense only, fused.
+"""Search latency and serving memory on an index: BM25 only, dense only, fused, + heads.
 
     python benchmarks/search_latency.py --index var/index [--repeats 5] [--json]
+    python benchmarks/search_latency.py --index var/index --heads   # + rerank, + reader
+
+With ``--heads`` the shipped reranker and reader are loaded and the table adds
+fused + rerank at depths 10, 30 and 50, and the default configuration
+(rerank 30 + reader on the top 3).
 
 Each configuration answers every query in ``benchmarks/queries.txt`` once as a
 warm-up, then ``--repeats`` more times; p50/p95 are over all timed searches, and the
@@ -24,7 +29,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from newsrank.config import SearchConfig  # noqa: E402
+from newsrank.config import HeadsConfig, SearchConfig  # noqa: E402
+from ranker.loaders import load_heads  # noqa: E402
 from ranker.results import SearchRequest  # noqa: E402
 from ranker.search import Searcher  # noqa: E402
 
@@ -69,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--heads", action="store_true", help="also time rerank and reader")
     args = parser.parse_args(argv)
 
     queries = [q.strip() for q in Path(args.queries).read_text().splitlines() if q.strip()]
@@ -78,10 +85,24 @@ def main(argv: list[str] | None = None) -> int:
     load_s = time.perf_counter() - t
     rss_loaded = peak_rss_mb()
 
-    results = {}
-    for name, stages in STAGES.items():
-        searcher = base.with_config(SearchConfig(stages=stages))
-        results[name] = time_config(searcher, queries, args.repeats, args.k)
+    configs = {name: base.with_config(SearchConfig(stages=s)) for name, s in STAGES.items()}
+    if args.heads:
+        heads = load_heads(HeadsConfig(), roles=("reranker", "reader"))
+        if heads.reranker is None or heads.reader is None:
+            parser.error(
+                "--heads needs the shipped reranker and reader: " + "; ".join(heads.warnings)
+            )
+        for depth in (10, 30, 50):
+            configs[f"+rerank{depth}"] = base.with_config(
+                heads=HeadsConfig(rerank_depth=depth), reranker=heads.reranker, reader=None
+            )
+        configs["default"] = base.with_config(
+            heads=HeadsConfig(), reranker=heads.reranker, reader=heads.reader
+        )
+    results = {
+        name: time_config(searcher, queries, args.repeats, args.k)
+        for name, searcher in configs.items()
+    }
 
     manifest = base.manifest
     build_s = sum(manifest.timings.values())
