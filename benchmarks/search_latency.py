@@ -138,12 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     print("  build stages (s): " + ", ".join(f"{k} {v}" for k, v in idx["stage_seconds"].items()))
     print(f"searcher load: {report['load_seconds']} s; memory (MB): {report['memory_mb']}")
     print(
-        f"{'config':8} {'p50 ms':>8} {'p95 ms':>8} {'median p50':>11}  ({len(queries)} queries "
+        f"{'config':10} {'p50 ms':>8} {'p95 ms':>8} {'median p50':>11}  ({len(queries)} queries "
         f"x {args.repeats})"
     )
     for name, r in results.items():
         print(
-            f"{name:8} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['median_of_repeat_p50_ms']:11.2f}"
+            f"{name:10} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['median_of_repeat_p50_ms']:11.2f}"
         )
     return 0
 
