@@ -1,9 +1,10 @@
-"""``newsrank eval retrieval | latency | build-knownitem | convert-smart``.
+"""``newsrank eval retrieval | latency | build-knownitem | convert-smart | summary``.
 
     newsrank eval retrieval --collection ../shared/data/beir/scifact --out runs/eval/scifact
     newsrank eval convert-smart --smart ../shared/data/classic_ir/cran --out data/beir/cran
     newsrank eval build-knownitem --out data/beir/news-knownitem
     newsrank eval latency --index var/index --queries benchmarks/queries.txt --json
+    newsrank eval summary --runs runs/eval --out docs/results.md --copy-reports results
 
 Every command writes ``results.json`` and ``report.md`` (with PNG plots) under ``--out``
 when given, and prints a summary table (or the JSON with ``--json``).
@@ -103,6 +104,31 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _summary(args: argparse.Namespace) -> int:
+    import shutil
+
+    from evaluation.report import results_markdown
+
+    files = sorted(Path(args.runs).glob("*/results.json"))
+    if not files:
+        raise NewsrankError(f"no */results.json under {args.runs}; run `newsrank eval retrieval`")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    latency = Path(args.latency) if args.latency else None
+    text = results_markdown(files, latency)
+    if args.copy_reports:
+        for f in [*files, *([latency] if latency else [])]:
+            dest = out.parent / args.copy_reports / f.parent.name
+            dest.mkdir(parents=True, exist_ok=True)
+            for item in f.parent.iterdir():
+                if item.suffix in (".md", ".png", ".json"):
+                    shutil.copy2(item, dest / item.name)
+        text += f"\nFull reports with plots: [{args.copy_reports}/]({args.copy_reports}/).\n"
+    out.write_text(text)
+    print(f"wrote {out} from {len(files)} collections")
+    return 0
+
+
 def register(targets: argparse._SubParsersAction) -> None:
     p = targets.add_parser("retrieval", help="nDCG@10 / MRR@10 / Recall@100 / MAP per stage")
     p.add_argument("--collection", required=True, help="BEIR directory (or SMART directory)")
@@ -133,6 +159,13 @@ def register(targets: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--max-queries", type=int, default=500)
     p.set_defaults(func=_knownitem)
+
+    p = targets.add_parser("summary", help="gather results.json files into docs/results.md")
+    p.add_argument("--runs", default="runs/eval", help="directory of per-collection outputs")
+    p.add_argument("--latency", default=None, help="latency.json to include")
+    p.add_argument("--out", default="docs/results.md")
+    p.add_argument("--copy-reports", default=None, help="copy reports+plots beside --out")
+    p.set_defaults(func=_summary)
 
     p = targets.add_parser("convert-smart", help="SMART collection -> BEIR directory")
     p.add_argument("--smart", required=True)

@@ -163,17 +163,22 @@ def test_knownitem_split_and_headline_removal(tmp_path):
     )
 
 
-def test_cli_json_and_report(tiny, cache, tmp_path, capsys):
+def test_cli_json_report_and_summary(tiny, cache, tmp_path, capsys):
     from newsrank.cli import main
 
+    out = tmp_path / "runs" / "tiny"
     argv = ["eval", "retrieval", "--collection", str(tiny), "--stages", "bm25", "--json"]
-    rc = main([*argv, "--cache", str(cache), "--quiet", "--out", str(tmp_path)])
-    assert rc == 0
+    assert main([*argv, "--cache", str(cache), "--quiet", "--out", str(out)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["n_queries"] == 3
     assert data["stages"]["bm25"]["map"] == pytest.approx(BM25_EXPECTED["map"], abs=1e-4)
-    assert (tmp_path / "stages.png").stat().st_size > 1000
-    assert "| bm25 | 0.748 |" in (tmp_path / "report.md").read_text()
+    assert (out / "stages.png").stat().st_size > 1000
+    assert "| bm25 | 0.748 |" in (out / "report.md").read_text()
+    doc = tmp_path / "docs" / "results.md"
+    argv = ["eval", "summary", "--runs", str(out.parent), "--out", str(doc)]
+    assert main([*argv, "--copy-reports", "results"]) == 0
+    assert "| beir_tiny | 3 | 0.748 |" in doc.read_text()
+    assert (doc.parent / "results" / "tiny" / "stages.png").is_file()
 
 
 def test_shared_collections_parse(shared_data):
