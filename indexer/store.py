@@ -5,7 +5,6 @@ one read-only connection per thread.
 
 >>> import tempfile, pathlib
 >>> from indexer.article import Article
-from indexer.enrich import FoundEntity, Labels
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "store.sqlite"
 >>> write_store(path, [Article("a", "T", "one two")], [[(0, 7)]])
 (1, 1)
