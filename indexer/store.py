@@ -142,6 +142,9 @@ class ArticleStore:
         self.passage_article: np.ndarray = table[:, 0]
         self._passage_spans = table[:, 1:]
         self.n_articles = int(self._conn().execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        tables = {r[0] for r in self._conn().execute("SELECT name FROM sqlite_master")}
+        #: False for stores written before enrichment existed: they read as unlabelled
+        self.has_labels = {"topics", "entities"} <= tables
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -191,11 +194,13 @@ class ArticleStore:
         if sources:
             where.append(f"lower(source) IN ({','.join('?' * len(sources))})")
             params.extend(s.lower() for s in sources)
-        if topics:
+        if (topics or entities) and not self.has_labels:
+            where.append("0")  # nothing is labelled, so nothing matches a label filter
+        elif topics:
             marks = ",".join("?" * len(topics))
             where.append(f"num IN (SELECT article FROM topics WHERE lower(label) IN ({marks}))")
             params.extend(t.lower() for t in topics)
-        for type_, text in entities:
+        for type_, text in entities if self.has_labels else ():
             where.append("num IN (SELECT article FROM entities WHERE type = ? AND lower(text) = ?)")
             params.extend((type_.upper(), text.lower()))
         if date_from:
@@ -215,7 +220,7 @@ class ArticleStore:
         """Topic and entities of the given articles (empty labels when not enriched)."""
         nums = [int(n) for n in nums]
         out = {n: Labels() for n in nums}
-        if not nums:
+        if not nums or not self.has_labels:
             return out
         marks = ",".join("?" * len(nums))
         conn = self._conn()
@@ -257,7 +262,8 @@ class ArticleStore:
             f"ORDER BY 2 DESC, 1 LIMIT {int(top_entities)}",
         }
         for name, sql in queries.items():
-            facets[name] = dict(self._conn().execute(sql, nums).fetchall())
+            if name == "source" or self.has_labels:
+                facets[name] = dict(self._conn().execute(sql, nums).fetchall())
         return facets
 
     def source_counts(self) -> dict[str, int]:

@@ -82,3 +82,20 @@ def test_manifest_errors_name_the_fix(tmp_path):
 def test_empty_input_is_an_error(tmp_path):
     with pytest.raises(NewsrankError, match="no articles"):
         build_index([], tmp_path / "idx", IndexConfig())
+
+
+def test_store_without_label_tables_reads_as_unlabelled(tmp_path):
+    import sqlite3
+
+    from indexer.store import write_store
+
+    path = tmp_path / "store.sqlite"
+    write_store(path, [Article("a", "T", "one two", source="X")], [[(0, 7)]])
+    with sqlite3.connect(path) as conn:  # a store written before enrichment existed
+        conn.execute("DROP TABLE topics")
+        conn.execute("DROP TABLE entities")
+    store = ArticleStore(path)
+    assert not store.has_labels
+    assert store.labels([0])[0].topic is None
+    assert store.facet_counts([0]) == {"topic": {}, "source": {"X": 1}, "entity": {}}
+    assert not store.article_mask(topics=("World",)).any()
