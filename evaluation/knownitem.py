@@ -24,7 +24,6 @@ evaluation's indexer gives an untitled document its first 12 words as title.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from collections import Counter
@@ -32,14 +31,15 @@ from pathlib import Path
 
 from evaluation.collections import Collection, write_beir
 from indexer.article import Article
+from indexer.demo import HELDOUT_TENTHS, is_heldout
 
-TEST_SHARE = 2  # tenths of the articles held out for testing
+TEST_SHARE = HELDOUT_TENTHS  # tenths of the articles held out for testing (2)
 
 
 def is_test_article(article_id: str, test_share: int = TEST_SHARE) -> bool:
-    """The held-out rule: SHA-1 of the id, as an integer, modulo 10 below ``test_share``."""
-    digest = hashlib.sha1(article_id.encode("utf-8")).hexdigest()
-    return int(digest, 16) % 10 < test_share
+    """The held-out rule (:func:`indexer.demo.is_heldout`, defined once there):
+    SHA-1 of the id, as an integer, modulo 10 below ``test_share``."""
+    return is_heldout(article_id, test_share)
 
 
 def strip_headline(title: str, text: str) -> str:

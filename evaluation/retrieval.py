@@ -11,8 +11,10 @@ run reuses it. Each stage answers every judged query through :class:`ranker.sear
 - ``bm25``: ``SearchConfig(stages=("bm25",))``
 - ``dense``: ``SearchConfig(stages=("dense",))``
 - ``hybrid``: both, fused by reciprocal rank (the product default)
-- ``rerank``: the fine-tuned cross-encoder rescores (query, best passage) for the hybrid
-  top ``rerank_depth``; the rest of the hybrid list follows unchanged.
+- ``rerank``: hybrid, then the product's rerank step (``Searcher`` with a reranker and
+  ``HeadsConfig.rerank_depth`` = ``rerank_depth``): the fine-tuned cross-encoder scores
+  (query, "title. passage") for the top ``rerank_depth`` fused *passages*; their articles
+  come first by best cross-encoder score, the rest keep the fused order.
 
 Metrics (nDCG@10, MRR@10, Recall@100, MAP; 0-1) come from ``ranx``; each stage is
 compared with BM25 by a paired two-sided Student t-test over queries (``ranx.compare``).
@@ -30,6 +32,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
+import sqlite3
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -44,9 +48,8 @@ from evaluation.collections import Collection, corpus_file, is_smart, read_beir,
 from indexer.article import Article
 from indexer.build import build_index
 from indexer.manifest import MANIFEST
-from indexer.passages import passage_text
 from newsrank.config import IndexConfig, SearchConfig
-from newsrank.errors import NewsrankError
+from newsrank.errors import IndexNotFoundError, NewsrankError
 from ranker.results import SearchRequest
 from ranker.search import Searcher
 
@@ -59,6 +62,7 @@ TITLE_WORDS = 12
 #: Thakur et al. 2021: BM25 and BM25 + MiniLM-L6 cross-encoder on SciFact).
 PUBLISHED = {"scifact": {"bm25": 0.665, "rerank": 0.688}}
 Run = dict[str, dict[str, float]]
+log = logging.getLogger(__name__)
 
 
 class PairScorer(Protocol):
@@ -134,6 +138,24 @@ def ensure_index(
     return collection, index_dir
 
 
+def _open_searcher(
+    collection: Collection,
+    index_dir: Path,
+    config: SearchConfig,
+    embedder: object | None,
+    progress: bool,
+) -> Searcher:
+    """A searcher on the cached index; an index a newer indexer cannot read is rebuilt."""
+    try:
+        searcher = Searcher(index_dir, config, embedder=embedder)
+        searcher.search(SearchRequest("probe", k=1))
+        return searcher
+    except (sqlite3.Error, IndexNotFoundError, KeyError) as exc:
+        log.warning("cached index %s is stale (%s); rebuilding it", index_dir, exc)
+    build_index(to_articles(collection), index_dir, embedder=embedder, progress=progress)
+    return Searcher(index_dir, config, embedder=embedder)
+
+
 def load_reranker(name: str = "reranker") -> PairScorer:
     """The cross-encoder head, or a clear error when it is not trained yet."""
     from ranker.heads.registry import SHIPPED, resolve_head
@@ -150,15 +172,61 @@ def load_reranker(name: str = "reranker") -> PairScorer:
     return CrossEncoder(path)
 
 
-def _search(searcher: Searcher, query: str, depth: int) -> tuple[list, float]:
+class CachedScorer:
+    """Wraps a pair scorer: remembers scores, counts the pairs scored and the time spent.
+
+    The rerank-depth curve reruns the same queries at several depths; cached scores
+    make the extra depths free, and ``ms_per_pair`` prices them.
+
+    >>> class Len:
+    ...     def predict(self, pairs): return np.array([len(b) for _, b in pairs], dtype=float)
+    >>> c = CachedScorer(Len())
+    >>> c.predict([("q", "ab"), ("q", "abc")]).tolist(), c.predict([("q", "ab")]).tolist(), c.pairs
+    ([2.0, 3.0], [2.0], 2)
+    """
+
+    def __init__(self, scorer: PairScorer) -> None:
+        self.scorer = scorer
+        self.cache: dict[tuple[str, str], float] = {}
+        self.pairs = 0
+        self.seconds = 0.0
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        pairs = [tuple(p) for p in pairs]
+        missing = [p for p in dict.fromkeys(pairs) if p not in self.cache]
+        if missing:
+            t = time.perf_counter()
+            scores = np.asarray(self.scorer.predict(missing), dtype=float).reshape(-1)
+            self.seconds += time.perf_counter() - t
+            self.pairs += len(missing)
+            self.cache.update(zip(missing, scores.tolist()))
+        return np.array([self.cache[p] for p in pairs], dtype=float)
+
+    @property
+    def ms_per_pair(self) -> float:
+        return 1000 * self.seconds / self.pairs if self.pairs else 0.0
+
+
+def _stage_searcher(
+    searcher: Searcher, stage: str, reranker: PairScorer | None, depth: int
+) -> Searcher:
+    """The product's searcher for one stage; ``rerank`` = hybrid + cross-encoder."""
+    base = "hybrid" if stage == "rerank" else stage
+    config = dataclasses.replace(searcher.config, stages=STAGE_CONFIG[base])
+    if stage != "rerank":
+        return searcher.with_config(config, reranker=None, reader=None)
+    if reranker is None:
+        raise NewsrankError("the rerank stage needs a reranker (see load_reranker)")
+    heads = dataclasses.replace(searcher.heads, rerank_depth=depth)
+    return searcher.with_config(config, heads=heads, reranker=reranker, reader=None)
+
+
+def _ranked(searcher: Searcher, query: str, depth: int) -> tuple[dict[str, float], float]:
+    """Doc id -> rank-based score (depth, depth-1, ...) of one search, and its wall time."""
     t = time.perf_counter()
     hits = searcher.search(SearchRequest(query, k=depth)).results
-    return hits, (time.perf_counter() - t) * 1000
-
-
-def _pair_text(searcher: Searcher, hit) -> str:
-    body = searcher.store.passage_text(hit.passage)
-    return body if body.startswith(hit.title) else passage_text(hit.title, body)
+    ms = (time.perf_counter() - t) * 1000
+    return {h.id: float(depth - r) for r, h in enumerate(hits)}, ms
 
 
 def run_stages(
@@ -170,43 +238,33 @@ def run_stages(
     rerank_depth: int = 100,
     curve_depths: Sequence[int] = (),
     progress: bool = True,
-) -> tuple[dict[str, Run], dict[str, list[float]], dict[int, tuple[Run, list[float]]]]:
+) -> tuple[dict[str, Run], dict[str, list[float]], list[dict]]:
     """Runs (qid -> doc id -> score) and per-query latencies (ms) of each stage.
 
-    The third value maps each curve depth to (rerank run, per-query latency ms).
+    Scores in the runs are rank-based (the product's order is what counts). The
+    third value is the rerank-depth curve: runs at each depth of ``curve_depths``,
+    with a latency of (hybrid search + cross-encoder ms per pair x depth).
     """
     runs: dict[str, Run] = {}
     lat: dict[str, list[float]] = {}
-    curve: dict[int, tuple[Run, list[float]]] = {d: ({}, []) for d in curve_depths}
+    cached = CachedScorer(reranker) if reranker is not None else None
     for stage in stages:
-        base = "hybrid" if stage == "rerank" else stage
-        s = searcher.with_config(dataclasses.replace(searcher.config, stages=STAGE_CONFIG[base]))
+        s = _stage_searcher(searcher, stage, cached, rerank_depth)
         runs[stage], lat[stage] = {}, []
         for qid, query in tqdm(queries.items(), desc=stage, unit="q", disable=not progress):
-            hits, ms = _search(s, query, depth)
-            if stage == "rerank":
-                assert reranker is not None, "the rerank stage needs a reranker"
-                top = hits[: max([rerank_depth, *curve_depths])]
-                t = time.perf_counter()
-                pairs = [(query, _pair_text(s, h)) for h in top]
-                scores = np.asarray(reranker.predict(pairs), dtype=float).reshape(-1)
-                per_pair = (time.perf_counter() - t) * 1000 / max(1, len(top))
-                for d, (run, ms_list) in curve.items():
-                    run[qid] = _reranked(hits, scores, d)
-                    ms_list.append(ms + per_pair * min(d, len(top)))
-                runs[stage][qid] = _reranked(hits, scores, rerank_depth)
-                ms += per_pair * min(rerank_depth, len(top))
-            else:
-                runs[stage][qid] = {h.id: float(h.score) for h in hits}
+            runs[stage][qid], ms = _ranked(s, query, depth)
             lat[stage].append(ms)
+    curve = []
+    if cached is not None and "rerank" in stages:
+        hybrid = _stage_searcher(searcher, "hybrid", None, 0)
+        base_ms = [_ranked(hybrid, q, depth)[1] for q in queries.values()] if curve_depths else []
+        for d in sorted(curve_depths, reverse=True):
+            s = _stage_searcher(searcher, "rerank", cached, d)
+            run = {q: _ranked(s, text, depth)[0] for q, text in queries.items()}
+            ms = [b + cached.ms_per_pair * d for b in base_ms]
+            curve.append({"depth": d, "run": run, "ms": ms})
+        curve.reverse()
     return runs, lat, curve
-
-
-def _reranked(hits: list, scores: np.ndarray, depth: int) -> dict[str, float]:
-    """Top ``depth`` in cross-encoder order, then the rest in fused order; scores = rank-based."""
-    head = sorted(range(min(depth, len(hits))), key=lambda i: -scores[i])
-    order = head + list(range(len(head), len(hits)))
-    return {hits[i].id: float(len(order) - r) for r, i in enumerate(order)}
 
 
 def measure(qrels: dict[str, dict[str, int]], runs: dict[str, Run]) -> dict[str, dict[str, float]]:
@@ -285,7 +343,7 @@ def evaluate_collection(
     queries = {q: collection.queries[q] for q in judged}
     qrels = {q: collection.qrels[q] for q in judged}
     config = SearchConfig(max_query_chars=100_000, max_k=max(depth, 10))
-    searcher = Searcher(index_dir, config, embedder=embedder)
+    searcher = _open_searcher(collection, index_dir, config, embedder, progress)
     curve_depths = [d for d in CURVE_DEPTHS if d <= depth] if "rerank" in stages else []
     runs, lat, curve = run_stages(
         searcher, queries, stages, depth, reranker, rerank_depth, curve_depths, progress
@@ -302,10 +360,14 @@ def evaluate_collection(
         rerank_depth=rerank_depth,
     )
     if curve:
-        scores = measure(qrels, {str(d): run for d, (run, _) in curve.items()})
+        scores = measure(qrels, {str(c["depth"]): c["run"] for c in curve})
         result.rerank_curve = [
-            {"depth": d, "ndcg@10": scores[str(d)]["ndcg@10"], **_latency(curve[d][1])}
-            for d in curve
+            {
+                "depth": c["depth"],
+                "ndcg@10": scores[str(c["depth"])]["ndcg@10"],
+                **_latency(c["ms"]),
+            }
+            for c in curve
         ]
     if out is not None:
         out = Path(out)

@@ -99,10 +99,23 @@ def test_rerank_with_injected_scorer(tiny, cache, embedder):
     assert all(c["ndcg@10"] == 1.0 for c in r.rerank_curve)
 
 
-def test_reranked_order_keeps_the_tail():
-    hits = [type("H", (), {"id": f"d{i}"})() for i in range(4)]
-    run = retrieval._reranked(hits, np.array([0.1, 0.9, 0.5]), depth=3)
-    assert list(run) == ["d1", "d2", "d0", "d3"]
+def test_cached_scorer_counts_and_reuses():
+    scorer = retrieval.CachedScorer(OracleScorer())
+    assert scorer.predict([("volcano", "it erupted"), ("volcano", "calm")]).tolist() == [1.0, 0.0]
+    assert scorer.predict([("volcano", "calm")]).tolist() == [0.0]
+    assert scorer.scorer.calls == 1 and scorer.pairs == 2 and scorer.ms_per_pair >= 0
+
+
+def test_stale_cached_index_is_rebuilt(tiny, cache, embedder):
+    import sqlite3
+
+    _, index_dir = retrieval.ensure_index(tiny, cache, embedder=embedder, progress=False)
+    with sqlite3.connect(index_dir / "store.sqlite") as conn:
+        conn.execute("DROP TABLE passages")
+    r = retrieval.evaluate_collection(
+        tiny, ["bm25"], cache=cache, embedder=embedder, progress=False
+    )
+    assert r.stages["bm25"]["map"] == pytest.approx(BM25_EXPECTED["map"], abs=1e-4)
 
 
 def test_missing_reranker_is_a_clear_error(monkeypatch, tmp_path):
