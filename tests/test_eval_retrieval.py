@@ -199,8 +199,12 @@ def test_shared_collections_parse(shared_data):
     for name in ("time", "med", "cran", "cisi"):
         c = collections.read_beir(shared_data / "classic_ir" / name)
         counts[name] = (len(c.corpus), len(c.judged))
+    time = collections.read_beir(shared_data / "classic_ir" / "time")
+    # TIME.REL counts documents by position: query 1 (Diem, Buddhists) -> *TEXT 334, 363, ...
+    assert "334" in time.qrels["1"] and "BUDDHIST" in time.corpus["396"][1]
+    assert set(time.qrels["1"]) == {"334", "363", "390", "396", "414", "418", "434"}
     assert counts == {
-        "time": (423, 79),
+        "time": (423, 78),
         "med": (1033, 30),
         "cran": (1400, 225),
         "cisi": (1460, 76),
