@@ -190,9 +190,11 @@ class CachedScorer:
         self.cache: dict[tuple[str, str], float] = {}
         self.pairs = 0
         self.seconds = 0.0
+        self.last_request = 0  # pairs asked for by the latest call (cached or not)
 
     def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         pairs = [tuple(p) for p in pairs]
+        self.last_request = len(pairs)
         missing = [p for p in dict.fromkeys(pairs) if p not in self.cache]
         if missing:
             t = time.perf_counter()
@@ -243,7 +245,7 @@ def run_stages(
 
     Scores in the runs are rank-based (the product's order is what counts). The
     third value is the rerank-depth curve: runs at each depth of ``curve_depths``,
-    with a latency of (hybrid search + cross-encoder ms per pair x depth).
+    with a latency of (hybrid search + cross-encoder ms per pair x pairs scored).
     """
     runs: dict[str, Run] = {}
     lat: dict[str, list[float]] = {}
@@ -260,8 +262,11 @@ def run_stages(
         base_ms = [_ranked(hybrid, q, depth)[1] for q in queries.values()] if curve_depths else []
         for d in sorted(curve_depths, reverse=True):
             s = _stage_searcher(searcher, "rerank", cached, d)
-            run = {q: _ranked(s, text, depth)[0] for q, text in queries.items()}
-            ms = [b + cached.ms_per_pair * d for b in base_ms]
+            run, ms = {}, []
+            for (qid, text), base in zip(queries.items(), base_ms):
+                cached.last_request = 0
+                run[qid] = _ranked(s, text, depth)[0]
+                ms.append(base + cached.ms_per_pair * cached.last_request)
             curve.append({"depth": d, "run": run, "ms": ms})
         curve.reverse()
     return runs, lat, curve
