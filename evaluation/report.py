@@ -110,7 +110,7 @@ def plot_rerank_curve(curve: Sequence[dict], path: Path, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(6, 3.6))
     depths = [c["depth"] for c in curve]
     ax.plot(depths, [c["ndcg@10"] for c in curve], "o-", color="C0")
-    ax.set_xlabel("rerank depth (fused candidates rescored)")
+    ax.set_xlabel("rerank depth (fused passages rescored)")
     ax.set_ylabel("nDCG@10", color="C0")
     ax2 = ax.twinx()
     ax2.plot(depths, [c.get("mean", 0) for c in curve], "s--", color="C1")

@@ -116,6 +116,8 @@ def _summary(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     latency = Path(args.latency) if args.latency else None
     text = results_markdown(files, latency)
+    if args.notes:
+        text += "\n" + Path(args.notes).read_text(encoding="utf-8")
     if args.copy_reports:
         for f in [*files, *([latency] if latency else [])]:
             dest = out.parent / args.copy_reports / f.parent.name
@@ -165,6 +167,7 @@ def register(targets: argparse._SubParsersAction) -> None:
     p.add_argument("--latency", default=None, help="latency.json to include")
     p.add_argument("--out", default="docs/results.md")
     p.add_argument("--copy-reports", default=None, help="copy reports+plots beside --out")
+    p.add_argument("--notes", default=None, help="Markdown file appended (interpretation)")
     p.set_defaults(func=_summary)
 
     p = targets.add_parser("convert-smart", help="SMART collection -> BEIR directory")
