@@ -330,6 +330,7 @@ def evaluate_collection(
     embedder: object | None = None,
     progress: bool = True,
     depth: int = 100,
+    curve_depths: Sequence[int] = CURVE_DEPTHS,
 ) -> RetrievalResult:
     """Index (or reuse), search, measure; write run files and JSON under ``out`` if given."""
     bad = [s for s in stages if s not in STAGES]
@@ -349,7 +350,7 @@ def evaluate_collection(
     qrels = {q: collection.qrels[q] for q in judged}
     config = SearchConfig(max_query_chars=100_000, max_k=max(depth, 10))
     searcher = _open_searcher(collection, index_dir, config, embedder, progress)
-    curve_depths = [d for d in CURVE_DEPTHS if d <= depth] if "rerank" in stages else []
+    curve_depths = [d for d in curve_depths if d <= depth] if "rerank" in stages else []
     runs, lat, curve = run_stages(
         searcher, queries, stages, depth, reranker, rerank_depth, curve_depths, progress
     )

@@ -41,6 +41,7 @@ def _retrieval(args: argparse.Namespace) -> int:
             max_queries=args.max_queries,
             reranker=reranker,
             progress=not args.quiet,
+            curve_depths=[int(d) for d in args.curve_depths.split(",") if d.strip()],
         )
     except FileNotFoundError as exc:
         raise NewsrankError(str(exc)) from exc
@@ -137,6 +138,7 @@ def register(targets: argparse._SubParsersAction) -> None:
     p.add_argument("--stages", default="bm25,dense,hybrid", help="of bm25,dense,hybrid,rerank")
     p.add_argument("--rerank-depth", type=int, default=100)
     p.add_argument("--reranker", default="reranker", help="cross-encoder head dir or name")
+    p.add_argument("--curve-depths", default="10,30,50,100", help="rerank-depth curve ('' = off)")
     p.add_argument("--out", default=None, help="directory for run files, JSON and report")
     p.add_argument("--cache", default="runs/eval-cache", help="index cache directory")
     p.add_argument("--max-queries", type=int, default=None, help="first N judged queries")
