@@ -20,6 +20,7 @@ model of the task's class (its ``config.id2label`` gives the labels).
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,13 @@ def build_model(spec: HeadSpec) -> torch.nn.Module:
             kwargs["label2id"] = {lab: i for i, lab in enumerate(spec.labels)}
         if spec.options.get("problem_type"):
             kwargs["problem_type"] = spec.options["problem_type"]
+    from transformers.utils import logging as hf_logging
+
+    # The backbone has no weights for the new head: transformers reports them as
+    # "MISSING" on every load. That is expected here (the head's own weights are
+    # loaded next), so keep the report out of users' terminals.
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
     try:
         return model_class(spec.task).from_pretrained(resolve_model(spec.backbone), **kwargs)
     except OSError as exc:
@@ -98,6 +106,8 @@ def build_model(spec: HeadSpec) -> torch.nn.Module:
             f"cannot load backbone {spec.backbone!r} ({exc}); give a local path or an HF id "
             "that is cached (HF_HUB_OFFLINE=1 forbids downloads)"
         ) from exc
+    finally:
+        hf_logging.set_verbosity(verbosity)
 
 
 def add_lora(model: torch.nn.Module, spec: HeadSpec, dropout: float = 0.0) -> torch.nn.Module:
@@ -174,7 +184,9 @@ def load_head(
             if missing:
                 raise HeadLoadError(f"{weights} does not fit the backbone: {sorted(missing)[:3]}")
             model.load_state_dict(state, strict=False)
-            model = model.merge_and_unload()
+            with warnings.catch_warnings():  # peft calls a deprecated transformers helper
+                warnings.simplefilter("ignore", FutureWarning)
+                model = model.merge_and_unload()
         else:
             model = model_class(task).from_pretrained(path)
         tok_ref = spec.backbone
