@@ -121,7 +121,9 @@ def add_lora(model: torch.nn.Module, spec: HeadSpec, dropout: float = 0.0) -> to
         target_modules=LORA_TARGET,
         bias="none",
     )
-    peft_model = get_peft_model(model, cfg)
+    with warnings.catch_warnings():  # peft calls a deprecated transformers helper
+        warnings.simplefilter("ignore", FutureWarning)
+        peft_model = get_peft_model(model, cfg)
     for name, p in peft_model.named_parameters():
         if any(part in name for part in FULLY_TRAINED) and "lora_" not in name:
             p.requires_grad = True
@@ -184,9 +186,7 @@ def load_head(
             if missing:
                 raise HeadLoadError(f"{weights} does not fit the backbone: {sorted(missing)[:3]}")
             model.load_state_dict(state, strict=False)
-            with warnings.catch_warnings():  # peft calls a deprecated transformers helper
-                warnings.simplefilter("ignore", FutureWarning)
-                model = model.merge_and_unload()
+            model = model.merge_and_unload()
         else:
             model = model_class(task).from_pretrained(path)
         tok_ref = spec.backbone
