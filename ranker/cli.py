@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from newsrank.config import SearchConfig
+from newsrank.config import HeadsConfig, SearchConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +24,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--stages", default="bm25,dense", help="retrievers to fuse: bm25, dense or bm25,dense"
     )
     parser.add_argument("--fusion", choices=["rrf", "linear"], default="rrf")
+    parser.add_argument("--topic", action="append", default=[], help="only this topic; repeatable")
+    parser.add_argument(
+        "--entity",
+        action="append",
+        default=[],
+        metavar="TYPE=TEXT",
+        help="only articles naming this entity, e.g. ORG=OPEC; repeatable",
+    )
+    parser.add_argument(
+        "--rerank-depth",
+        type=int,
+        default=HeadsConfig.rerank_depth,
+        help="fused passages the cross-encoder rescores (0: no reranking)",
+    )
+    parser.add_argument("--no-read", action="store_true", help="do not look for an answer")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run_search)
 
@@ -31,17 +46,36 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_search(args: argparse.Namespace) -> int:
     from newsrank.cli import EXIT_USAGE
     from newsrank.errors import QueryError
-    from ranker.results import SearchRequest
+    from ranker.loaders import load_heads
+    from ranker.results import SearchRequest, parse_entity
     from ranker.search import Searcher
 
     try:
         config = SearchConfig(stages=tuple(args.stages.split(",")), fusion=args.fusion)
+        entities = tuple(parse_entity(e) for e in args.entity)
     except ValueError as exc:
         print(f"newsrank search: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    searcher = Searcher(args.index, config)
+    heads_config = HeadsConfig(
+        rerank_depth=args.rerank_depth,
+        reranker=HeadsConfig.reranker if args.rerank_depth > 0 else None,
+        reader=None if args.no_read else HeadsConfig.reader,
+    )
+    heads = load_heads(heads_config, roles=("reranker", "reader"))
+    for warning in heads.warnings:
+        print(f"newsrank search: {warning}", file=sys.stderr)
+    searcher = Searcher(
+        args.index, config, reranker=heads.reranker, reader=heads.reader, heads=heads_config
+    )
     request = SearchRequest(
-        args.query, args.k, args.page, tuple(args.source), args.date_from, args.date_to
+        args.query,
+        args.k,
+        args.page,
+        tuple(args.source),
+        args.date_from,
+        args.date_to,
+        tuple(args.topic),
+        entities,
     )
     try:
         response = searcher.search(request)
@@ -53,9 +87,12 @@ def run_search(args: argparse.Namespace) -> int:
         return 0
     if not response.results:
         print(f"no results for {response.query!r}")
+    for answer in response.answers[:1]:
+        print(f"answer: {answer.text}  (confidence {answer.score:.2f}, in {answer.doc_id})")
     for n, hit in enumerate(response.results, start=(response.page - 1) * response.k + 1):
         meta = " | ".join(x for x in (hit.source, hit.date) if x)
-        print(f"{n:3d}. {hit.title}  [{meta}]  score={hit.score:.4f}")
+        topic = f" <{hit.topic.label}>" if hit.topic else ""
+        print(f"{n:3d}. {hit.title}  [{meta}]{topic}  score={hit.score:.4f}")
         print(f"     {hit.snippet[:200]}")
     print(f"page {response.page} of {response.pages} ({response.total} matching articles)")
     return 0

@@ -115,3 +115,12 @@ def test_usage_errors(capsys, tmp_path):
     )
     with pytest.raises(SystemExit):
         main(["search"])
+
+
+def test_search_cli_filters_by_entity_and_rejects_bad_ones(index_dir, capsys):
+    args = ["search", "--index", str(index_dir), "--rerank-depth", "0", "--no-read"]
+    assert main([*args, "oil", "--entity", "OPEC"]) == 2
+    assert "TYPE=TEXT" in capsys.readouterr().err
+    # the fixture index is not enriched: an entity filter matches nothing
+    assert main([*args, "oil", "--entity", "ORG=OPEC", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"] == []
