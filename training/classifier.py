@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from ranker.heads.loading import HeadSpec
+from ranker.heads.loading import HeadSpec, save_head
 from training.common import finish, pad_collate
 from training.data_classify import Row, load_any, split_rows
 from training.trainer import TrainConfig, fit, make_model, setup
@@ -99,6 +99,7 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
         "accuracy",
         cfg,
         device,
+        on_best=lambda m: save_head(m, spec, args.out),
     )
     test = accuracy(model, tok, splits["test"], label2id, cfg.max_length)
     test["n"] = len(splits["test"])

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from evaluation.squad_metric import squad_scores
-from ranker.heads.loading import HeadSpec
+from ranker.heads.loading import HeadSpec, save_head
 from ranker.heads.reader import decode_windows, encode_windows, window_logits
 from training.common import finish, pad_collate
 from training.data_squad import SquadExample, load_squad, parse_slice
@@ -131,6 +131,7 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
         "f1",
         cfg,
         device,
+        on_best=lambda m: save_head(m, spec, args.out),
     )
     test = None
     if args.test_articles:

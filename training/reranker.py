@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ranker.heads.loading import HeadSpec
+from ranker.heads.loading import HeadSpec, save_head
 from training.common import finish
 from training.data_rerank import Group, bm25_top, load_source, make_groups
 from training.trainer import TrainConfig, fit, make_model, setup
@@ -232,6 +232,7 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
         device,
         loss_fn=relevance_loss,
         lengths=lengths,
+        on_best=lambda m: save_head(m, spec, args.out),
     )
     data = {"groups": counts, "val_queries": len(val), "group_size": 1 + args.hard + args.random}
     finish(model, spec, cfg, result, args.out, None, data)

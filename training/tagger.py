@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ranker.heads.decoding import bio_labels
-from ranker.heads.loading import HeadSpec
+from ranker.heads.loading import HeadSpec, save_head
 from ranker.heads.tagger import first_subtoken_ids, predict_word_tags
 from training.common import PAD_LABEL, finish, pad_collate
 from training.data_conll import ENTITY_TYPES, Sentence, read_conll
@@ -109,6 +109,7 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
         "f1",
         cfg,
         device,
+        on_best=lambda m: save_head(m, spec, args.out),
     )
     test = None
     if (root / "test.txt").is_file():

@@ -116,8 +116,13 @@ def fit(
     device: torch.device,
     loss_fn: Callable[[torch.nn.Module, dict[str, torch.Tensor]], torch.Tensor] | None = None,
     lengths: Sequence[int] | None = None,
+    on_best: Callable[[torch.nn.Module], None] | None = None,
 ) -> FitResult:
-    """Train ``model`` on ``examples``; keep the weights best on ``evaluate()[metric]``."""
+    """Train ``model`` on ``examples``; keep the weights best on ``evaluate()[metric]``.
+
+    ``on_best(model)`` runs after each improvement (e.g. to save a checkpoint, so an
+    interrupted run still leaves its best head behind).
+    """
     from tqdm import tqdm
     from transformers import get_linear_schedule_with_warmup
 
@@ -163,6 +168,8 @@ def fit(
                 if score > best:
                     best, bad = score, 0
                     best_state = trainable_state(model)
+                    if on_best is not None:
+                        on_best(model)
                 else:
                     bad += 1
                     if bad >= cfg.patience:

@@ -1,0 +1,54 @@
+"""``newsrank eval reader|tagger|classifier``: the head evaluations of evaluation.heads."""
+
+from __future__ import annotations
+
+import argparse
+
+from newsrank.errors import NewsrankError
+
+
+def _run(args: argparse.Namespace) -> int:
+    from evaluation import heads
+    from evaluation.cli import emit
+
+    try:
+        if args.target == "reader":
+            result = heads.eval_reader(
+                args.data, args.model or "reader", args.articles, args.max_answer_len
+            )
+        elif args.target == "tagger":
+            result = heads.eval_tagger(args.data, args.model or "tagger")
+        else:
+            result = heads.eval_classifier(args.data, args.model or "topic-agnews")
+            if not args.json:
+                _print_confusion(result)
+                return 0
+    except (FileNotFoundError, ValueError) as exc:
+        raise NewsrankError(str(exc)) from exc
+    emit(result, args.json)
+    return 0
+
+
+def _print_confusion(r: dict) -> None:
+    print(f"accuracy {r['accuracy']:.4f}  macro_f1 {r['macro_f1']:.4f}  n {r['n']}")
+    width = max(len(lab) for lab in r["labels"]) + 2
+    print("gold \\ pred".ljust(width) + "".join(lab[:10].rjust(12) for lab in r["labels"]))
+    for lab, row in zip(r["labels"], r["confusion"], strict=True):
+        print(lab.ljust(width) + "".join(str(v).rjust(12) for v in row))
+
+
+def register(targets: argparse._SubParsersAction) -> None:
+    helps = {
+        "reader": "SQuAD exact match / F1 (0-100); the shared dev file's test split by default",
+        "tagger": "entity precision / recall / F1 (seqeval) on a CoNLL-2003 file",
+        "classifier": "accuracy, macro F1 and confusion matrix on a text,label CSV",
+    }
+    for name, text in helps.items():
+        p = targets.add_parser(name, help=text)
+        p.add_argument("--data", required=True)
+        p.add_argument("--model", default=None, help="head dir or shipped name")
+        p.add_argument("--json", action="store_true", help="JSON on stdout")
+        if name == "reader":
+            p.add_argument("--articles", default=None, help="article slice, e.g. 38:")
+            p.add_argument("--max-answer-len", type=int, default=30)
+        p.set_defaults(func=_run)
