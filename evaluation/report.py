@@ -72,7 +72,8 @@ def retrieval_table(data: dict) -> str:
     for stage, m in data["stages"].items():
         p = data.get("p_values", {}).get(stage, {}).get("ndcg@10")
         pub = data.get("published", {}).get(stage)
-        cells = [_fmt(m[k]) for k in METRICS] + [_fmt(p, 4), _fmt(pub)]
+        p_text = "<0.0001" if isinstance(p, (int, float)) and p < 0.0001 else _fmt(p, 4)
+        cells = [_fmt(m[k]) for k in METRICS] + [p_text, _fmt(pub)]
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
