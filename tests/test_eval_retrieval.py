@@ -209,3 +209,18 @@ def test_shared_collections_parse(shared_data):
         "cran": (1400, 225),
         "cisi": (1460, 76),
     }
+
+
+@pytest.mark.slow
+def test_med_end_to_end(shared_data, tmp_path, embedder):
+    """MED through the whole pipeline (about 2 minutes on 2 CPUs); docs/results.md: 0.708."""
+    r = retrieval.evaluate_collection(
+        shared_data / "classic_ir" / "med",
+        ["bm25", "hybrid"],
+        cache=tmp_path,
+        embedder=embedder,
+        progress=False,
+    )
+    assert r.n_queries == 30
+    assert r.stages["bm25"]["ndcg@10"] == pytest.approx(0.708, abs=0.01)
+    assert r.stages["hybrid"]["ndcg@10"] > r.stages["bm25"]["ndcg@10"]
