@@ -7,7 +7,8 @@ Candidates: bm25s (Lucene BM25, k1 1.5, b 0.75, English stopwords) and the packa
 sentence embedder (cosine), each top-100, fused by reciprocal rank fusion (k = 60);
 the cross-encoder rescores the fused top ``depth``. A score interpolation
 ``alpha * minmax(rerank) + (1 - alpha) * minmax(fused)`` is reported too; alpha is
-chosen on SciFact *train* queries the reranker held out (never on test queries).
+chosen (0, 0.1, ..., 1) on the SciFact *train* queries the reranker held out
+(never on test queries).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from newsrank.modelpath import resolve_model
 
 log = logging.getLogger(__name__)
 Run = dict[str, dict[str, float]]
-ALPHAS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+ALPHAS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 def bm25_run(corpus: dict[str, str], queries: dict[str, str], k: int = 100) -> Run:

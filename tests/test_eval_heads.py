@@ -170,7 +170,7 @@ def test_rerank_beir_on_fixture(tmp_path, capsys):
     ]
     assert rerank_beir.main(argv) == 0
     r = json.loads(capsys.readouterr().out)
-    assert 0.5 <= r["alpha"] <= 1.0 and "alpha_search" in r
+    assert 0.0 <= r["alpha"] <= 1.0 and "alpha_search" in r
     for name in ("beir", "smart"):
         assert set(r[name]) >= {"bm25", "dense", "hybrid", "rerank"}
         assert all(0.0 <= r[name][k] <= 1.0 for k in ("bm25", "dense", "hybrid", "rerank"))

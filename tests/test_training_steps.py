@@ -41,7 +41,6 @@ def _train(spec, feats, collate, loss_fn=None, lengths=None, steps=6, lr=3e-3):
         warmup=0.0,
         eval_every=10_000,
         patience=100,
-        threads=2,
     )
     device = setup(cfg)
     model = make_model(spec, cfg, device)
