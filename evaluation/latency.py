@@ -48,6 +48,7 @@ class LatencyResult:
     stages: dict[str, dict] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
     indexing: dict = field(default_factory=dict)
+    torch_threads: int = 0  # torch intra-op threads of the process during the run
     samples_ms: dict[str, list[float]] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
@@ -130,10 +131,20 @@ def evaluate_latency(
     searcher: Searcher | None = None,
     k: int = 10,
     rerank_depth: int = HeadsConfig().rerank_depth,
+    torch_threads: int | None = None,
 ) -> LatencyResult:
-    """Time every stage on the queries of ``queries_file`` against the index ``index``."""
+    """Time every stage on the queries of ``queries_file`` against the index ``index``.
+
+    ``torch_threads`` sets torch's intra-op threads first (query embedding on a busy
+    2-core machine is ~40x slower with 2 threads than with 1: OpenMP threads spin
+    against other processes).
+    """
+    import torch
+
     if repeats < 1 or any(c < 1 for c in clients):
         raise NewsrankError("--repeats and every --clients value must be at least 1")
+    if torch_threads:
+        torch.set_num_threads(torch_threads)
     queries = read_queries(queries_file, max_queries)
     searcher = searcher or Searcher(index)
     base = searcher.config
@@ -143,7 +154,7 @@ def evaluate_latency(
     }
     if reranker is not None:
         engines["rerank"] = _Reranking(engines["fused"], reranker, rerank_depth)
-    result = LatencyResult(str(index), len(queries), repeats)
+    result = LatencyResult(str(index), len(queries), repeats, torch_threads=torch.get_num_threads())
     for name, engine in engines.items():
         _time_pass(engine, queries, k)  # warm-up
         samples = [ms for _ in range(repeats) for ms in _time_pass(engine, queries, k)]

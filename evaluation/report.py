@@ -238,7 +238,8 @@ def latency_report(data: dict, out: Path, samples: dict[str, list[float]]) -> Pa
         "# Search latency",
         "",
         f"{data['n_queries']} queries x {data['repeats']} timed passes; index {data['index']} "
-        f"({data.get('indexing', {}).get('passages', '?')} passages).",
+        f"({data.get('indexing', {}).get('passages', '?')} passages); "
+        f"torch threads: {data.get('torch_threads', '?')}.",
         *_provenance_md(data),
         "",
         latency_table(data),

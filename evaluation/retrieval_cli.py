@@ -70,7 +70,13 @@ def _latency(args: argparse.Namespace) -> int:
 
         reranker = load_reranker(args.reranker)
     result = latency.evaluate_latency(
-        args.index, args.queries, args.max_queries, clients, args.repeats, reranker
+        args.index,
+        args.queries,
+        args.max_queries,
+        clients,
+        args.repeats,
+        reranker,
+        torch_threads=args.torch_threads,
     )
     data = result.to_dict()
     if args.out:
@@ -153,6 +159,7 @@ def register(targets: argparse._SubParsersAction) -> None:
     p.add_argument("--clients", default="1,4", help="concurrent clients for throughput")
     p.add_argument("--repeats", type=int, default=3, help="timed passes over the queries")
     p.add_argument("--reranker", default=None, help="cross-encoder head: adds a rerank stage")
+    p.add_argument("--torch-threads", type=int, default=None, help="torch intra-op threads")
     p.add_argument("--out", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_latency)
