@@ -28,6 +28,10 @@ def _retrieval(args: argparse.Namespace) -> int:
     from evaluation import report
     from evaluation.retrieval import evaluate_collection, load_reranker
 
+    if args.torch_threads:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     reranker = None
     if "rerank" in _stages(args.stages):
         reranker = load_reranker(args.reranker)
@@ -149,6 +153,7 @@ def register(targets: argparse._SubParsersAction) -> None:
     p.add_argument("--cache", default="runs/eval-cache", help="index cache directory")
     p.add_argument("--max-queries", type=int, default=None, help="first N judged queries")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--torch-threads", type=int, default=None, help="torch intra-op threads")
     p.add_argument("--json", action="store_true", help="JSON on stdout")
     p.set_defaults(func=_retrieval)
 
