@@ -20,6 +20,11 @@ from pathlib import Path
 from newsrank.errors import NewsrankError
 
 
+def _command() -> str:
+    """The command line that is running, as a user would type it."""
+    return " ".join(["newsrank", *sys.argv[1:]])
+
+
 def _stages(text: str) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()]
 
@@ -51,7 +56,7 @@ def _retrieval(args: argparse.Namespace) -> int:
         raise NewsrankError(str(exc)) from exc
     data = result.to_dict()
     if args.out:
-        meta = report.provenance(f"newsrank eval retrieval --collection {args.collection}")
+        meta = report.provenance(_command())
         data["provenance"] = meta
         Path(args.out, "results.json").write_text(json.dumps(data, indent=2) + "\n")
         report.retrieval_report(data, Path(args.out))
@@ -84,7 +89,7 @@ def _latency(args: argparse.Namespace) -> int:
     )
     data = result.to_dict()
     if args.out:
-        data["provenance"] = report.provenance(f"newsrank eval latency --index {args.index}")
+        data["provenance"] = report.provenance(_command())
         Path(args.out).mkdir(parents=True, exist_ok=True)
         Path(args.out, "latency.json").write_text(json.dumps(data, indent=2) + "\n")
         report.latency_report(data, Path(args.out), result.samples_ms)
