@@ -76,8 +76,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--heads", action="store_true", help="also time rerank and reader")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=0,
+        help="torch intra-op threads (0: torch's default; 1 avoids oversubscription on a busy CPU)",
+    )
     args = parser.parse_args(argv)
 
+    if args.torch_threads:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     queries = [q.strip() for q in Path(args.queries).read_text().splitlines() if q.strip()]
     rss_start = peak_rss_mb()
     t = time.perf_counter()
@@ -108,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     build_s = sum(manifest.timings.values())
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
+        "torch_threads": args.torch_threads or "default",
+        "load_average": os.getloadavg(),
         "index": {
             "articles": manifest.articles,
             "passages": manifest.passages,
