@@ -125,7 +125,11 @@ def _summary(args: argparse.Namespace) -> int:
 
     from evaluation.report import results_markdown
 
-    files = sorted(Path(args.runs).glob("*/results.json"))
+    order = ["scifact", "time", "news-knownitem", "med", "cran", "cisi"]
+    files = sorted(
+        Path(args.runs).glob("*/results.json"),
+        key=lambda f: (order.index(f.parent.name) if f.parent.name in order else 99, f),
+    )
     if not files:
         raise NewsrankError(f"no */results.json under {args.runs}; run `newsrank eval retrieval`")
     out = Path(args.out)
