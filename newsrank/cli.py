@@ -48,6 +48,13 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="newsrank", description="News search with fine-tuned BERT heads."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="torch intra-op threads (default: torch's choice; 1 helps on a busy CPU)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     words = [a for a in (argv or []) if not a.startswith("-")]
     chosen = [words[0]] if words and words[0] in COMMANDS else list(COMMANDS)
@@ -67,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.torch_threads > 0:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     try:
         return int(args.func(args) or 0)
     except NewsrankError as exc:
