@@ -56,8 +56,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         help="torch intra-op threads (default: torch's choice; 1 helps on a busy CPU)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    words = [a for a in (argv or []) if not a.startswith("-")]
-    chosen = [words[0]] if words and words[0] in COMMANDS else list(COMMANDS)
+    named = next((a for a in (argv or []) if a in COMMANDS), None)
+    chosen = [named] if named else list(COMMANDS)
     for name in chosen:
         importlib.import_module(COMMANDS[name]).register(sub)
     return parser
