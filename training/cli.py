@@ -44,6 +44,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="CPU threads (torch)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: auto)")
     p.add_argument("--backbone", default=d.backbone, help="HF model id or local path")
+    p.add_argument("--init", default=None, help="LoRA head dir to continue training from")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -64,6 +65,7 @@ def _run(args: argparse.Namespace) -> int:
         threads=args.threads,
         device=args.device,
         backbone=args.backbone,
+        init=args.init,
     )
     summary = importlib.import_module(HEADS[args.head]).train(args, cfg)
     print(json.dumps(summary, indent=2))

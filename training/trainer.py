@@ -49,6 +49,7 @@ class TrainConfig:
     threads: int | None = None
     device: str | None = None
     backbone: str = "sentence-transformers/all-MiniLM-L6-v2"
+    init: str | None = None  # a saved LoRA head of the same task to continue training from
 
     def __post_init__(self) -> None:
         if self.method not in ("lora", "full"):
@@ -85,6 +86,15 @@ def make_model(spec: HeadSpec, cfg: TrainConfig, device: torch.device) -> torch.
     model = build_model(spec)
     if cfg.method == "lora":
         model = add_lora(model, spec, cfg.lora_dropout)
+    if cfg.init:
+        from pathlib import Path
+
+        from safetensors.torch import load_file
+
+        weights = Path(cfg.init) / "adapter.safetensors"
+        if cfg.method != "lora" or not weights.is_file():
+            raise ValueError(f"--init {cfg.init}: give a LoRA head directory (adapter.safetensors)")
+        model.load_state_dict(load_file(str(weights)), strict=False)
     return model.to(device)
 
 
