@@ -22,7 +22,9 @@ from newsrank.errors import NewsrankError
 
 def _command() -> str:
     """The command line that is running, as a user would type it."""
-    return " ".join(["newsrank", *sys.argv[1:]])
+    from newsrank.invocation import current
+
+    return current()
 
 
 def _stages(text: str) -> list[str]:

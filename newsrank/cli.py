@@ -26,6 +26,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from newsrank import invocation
 from newsrank.errors import NewsrankError
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -50,6 +51,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument(
         "--torch-threads",
+        dest="global_torch_threads",
         type=int,
         default=0,
         metavar="N",
@@ -68,16 +70,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     argv = list(sys.argv[1:] if argv is None else argv)
+    invocation.record(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if args.torch_threads > 0:
+    if args.global_torch_threads > 0:
         import torch
 
-        torch.set_num_threads(args.torch_threads)
+        torch.set_num_threads(args.global_torch_threads)
     try:
         return int(args.func(args) or 0)
     except NewsrankError as exc:

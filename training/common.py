@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -39,8 +37,9 @@ def pad_collate(pad_id: int = 0) -> Any:
 
 def command_line() -> str:
     """The exact command that is running, for metrics.json."""
-    prog = "newsrank" if sys.argv and sys.argv[0].endswith("newsrank") else sys.argv[0]
-    return " ".join(shlex.quote(a) for a in [prog, *sys.argv[1:]])
+    from newsrank.invocation import current
+
+    return current()
 
 
 def finish(
