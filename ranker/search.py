@@ -201,12 +201,24 @@ class Searcher:
         self, query: str, fused: dict[int, float], ranked: list[ArticleScore]
     ) -> tuple[list[ArticleScore], dict[int, StageScore]]:
         pids = top_passages(fused, self.heads.rerank_depth)
-        scores = self.reranker.predict([(query, self._passage_for_model(p)) for p in pids])
-        reranked = rerank_articles(
-            ranked, dict(zip(pids, map(float, scores))), self.store.passage_article
+        scores = dict(
+            zip(
+                pids,
+                map(
+                    float,
+                    self.reranker.predict([(query, self._passage_for_model(p)) for p in pids]),
+                ),
+            )
         )
-        n_scored = len({int(self.store.passage_article[p]) for p in pids})
-        stage = {a.article: StageScore(r, a.score) for r, a in enumerate(reranked[:n_scored], 1)}
+        reranked = rerank_articles(
+            ranked, scores, self.store.passage_article, self.heads.rerank_weight
+        )
+        best = {a.article: a.score for a in aggregate(scores, self.store.passage_article)}
+        # the stage keeps the cross-encoder's own score; its rank is the reranked order
+        stage = {
+            a.article: StageScore(r, best[a.article])
+            for r, a in enumerate(reranked[: len(best)], 1)
+        }
         return reranked, stage
 
     def _passage_for_model(self, pid: int) -> str:

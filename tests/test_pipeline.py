@@ -33,7 +33,8 @@ def enriched(enriched_index, embedder):
 
 def test_rerank_reorders_the_top_candidates_and_keeps_stage_scores(searcher):
     plain = searcher.search(SearchRequest("oil prices", k=3))
-    reranked = searcher.with_config(reranker=FakeReranker("shale")).search(
+    pure = HeadsConfig(rerank_weight=1.0)
+    reranked = searcher.with_config(reranker=FakeReranker("shale"), heads=pure).search(
         SearchRequest("oil prices", k=3)
     )
     assert plain.results[0].id != "oil-3"
@@ -44,6 +45,20 @@ def test_rerank_reorders_the_top_candidates_and_keeps_stage_scores(searcher):
     assert top.stages["rerank"].rank == 1 and top.score == top.stages["rerank"].score == 2.0
     assert top.stages["fused"].rank > 1  # fused rank is kept, not overwritten
     assert "rerank" in reranked.timings_ms
+
+
+def test_rerank_weight_mixes_in_the_fused_score(searcher):
+    request = SearchRequest("oil prices", k=5)
+    plain = [h.id for h in searcher.search(request).results]
+    fused_only = searcher.with_config(
+        reranker=FakeReranker("shale"), heads=HeadsConfig(rerank_weight=0.0)
+    ).search(request)
+    assert [h.id for h in fused_only.results] == plain  # weight 0: the fused order
+    assert all("rerank" in h.stages for h in fused_only.results[:3])
+    mixed = searcher.with_config(
+        reranker=FakeReranker("shale"), heads=HeadsConfig(rerank_weight=0.5)
+    ).search(request)
+    assert 0.0 <= mixed.results[-1].score <= mixed.results[0].score <= 1.0
 
 
 def test_rerank_depth_limits_the_scored_pairs(searcher):
