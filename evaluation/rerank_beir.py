@@ -153,6 +153,7 @@ def choose_alpha(beir_dir: str, ce, depth: int, cache: Path | None, n: int = 60,
     held = {qids[i]: queries[qids[i]] for i in order[:n]}
     runs = candidates(corpus, held, cache)
     rr = rerank_run(ce, corpus, held, runs["hybrid"], depth)
+    qrels = {q: qrels[q] for q in held}
     scores = {a: ndcg10(qrels, interpolate(rr, runs["hybrid"], a)) for a in ALPHAS}
     scores["hybrid"] = ndcg10(qrels, runs["hybrid"])
     best = max(ALPHAS, key=lambda a: scores[a])

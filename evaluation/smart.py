@@ -25,13 +25,17 @@ class Collection:
 
 
 def parse_records(text: str) -> dict[str, str]:
-    """``.I``/``.W`` or TIME-style ``*TEXT``/``*FIND`` records -> {id: text}."""
+    """``.I``/``.W`` or TIME-style ``*TEXT``/``*FIND`` records -> {id: text}.
+
+    TIME records are numbered by position (1, 2, ...): ``TIME.REL`` refers to documents
+    by their position in ``TIME.ALL``, not by their ``*TEXT`` number.
+    """
     out: dict[str, str] = {}
     if text.lstrip().startswith("*"):
         parts = re.split(r"^\*(?:TEXT|FIND)\s+(\d+).*$", text, flags=re.M)
-        for i in range(1, len(parts) - 1, 2):
+        for k, i in enumerate(range(1, len(parts) - 1, 2), start=1):
             body = parts[i + 1].split("*STOP")[0]
-            out[str(int(parts[i]))] = " ".join(body.split())
+            out[str(k)] = " ".join(body.split())
         return out
     for rec in re.split(r"^\.I\s+", text, flags=re.M)[1:]:
         rid, _, rest = rec.partition("\n")
