@@ -90,7 +90,7 @@ class HeadsConfig:
     reader: str | None = "reader"
     tagger: str | None = "tagger"
     topic: str | None = "topic-agnews"  # fits the mixed demo corpus best (README)
-    rerank_depth: int = 10  # fused passages the cross-encoder rescores (latency: docs/benchmarks.md)
+    rerank_depth: int = 10  # fused passages the cross-encoder rescores (docs/benchmarks.md)
     # 1: order reranked articles by the cross-encoder alone; below 1, mix in the fused
     # score (0.2 was best on SciFact *train* queries held out from reranker training)
     rerank_weight: float = 0.2
