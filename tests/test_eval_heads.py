@@ -202,3 +202,10 @@ def test_smoke_tagger_on_shared_slice(tmp_path):
     assert main(argv) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert 0.0 <= metrics["test"]["f1"] <= 1.0
+
+
+def test_time_records_are_numbered_by_position():
+    from evaluation.smart import parse_records
+
+    text = "*TEXT 017 01/04/63 PAGE 020\n\nFIRST STORY .\n\n*TEXT 020 01/04/63\nSECOND .\n*STOP\n"
+    assert parse_records(text) == {"1": "FIRST STORY .", "2": "SECOND ."}
