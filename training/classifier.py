@@ -17,8 +17,8 @@ from typing import Any
 
 import torch
 
-from ranker.heads.loading import HeadSpec, save_head
-from training.common import finish, pad_collate
+from ranker.heads.loading import save_head
+from training.common import finish, head_spec, pad_collate
 from training.data_classify import Row, load_any, split_rows
 from training.trainer import TrainConfig, fit, make_model, setup
 
@@ -80,16 +80,7 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
     g = torch.Generator().manual_seed(cfg.seed)
     order = torch.randperm(len(train_rows), generator=g).tolist()
     train_rows = [train_rows[i] for i in order][: cfg.max_examples]
-    spec = HeadSpec(
-        task="classifier",
-        labels=labels,
-        backbone=cfg.backbone,
-        method=cfg.method,
-        lora_r=cfg.lora_r,
-        lora_alpha=cfg.lora_alpha,
-        max_length=cfg.max_length,
-        options={"dataset": name},
-    )
+    spec = head_spec("classifier", cfg, labels=labels, options={"dataset": name})
     model = make_model(spec, cfg, device)
     result = fit(
         model,

@@ -15,6 +15,25 @@ from training.trainer import FitResult, TrainConfig
 PAD_LABEL = -100
 
 
+def head_spec(
+    task: str,
+    cfg: TrainConfig,
+    labels: list[str] | None = None,
+    options: dict[str, Any] | None = None,
+) -> HeadSpec:
+    """The :class:`HeadSpec` of a head trained with ``cfg`` (backbone, LoRA, length)."""
+    return HeadSpec(
+        task=task,
+        labels=list(labels or []),
+        backbone=cfg.backbone,
+        method=cfg.method,
+        lora_r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        max_length=cfg.max_length,
+        options=dict(options or {}),
+    )
+
+
 def pad_collate(pad_id: int = 0) -> Any:
     """A collate function padding ``input_ids``/``attention_mask``/``token_type_ids``
     (and list-valued ``labels`` with -100) to the longest example of the batch."""

@@ -17,9 +17,9 @@ from typing import Any
 import torch
 
 from evaluation.squad_metric import squad_scores
-from ranker.heads.loading import HeadSpec, save_head
+from ranker.heads.loading import save_head
 from ranker.heads.reader import decode_windows, encode_windows, window_logits
-from training.common import finish, pad_collate
+from training.common import finish, head_spec, pad_collate
 from training.data_squad import SquadExample, load_squad, parse_slice
 from training.trainer import TrainConfig, fit, make_model, setup
 
@@ -113,15 +113,7 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
     train_ex = [train_ex[i] for i in order][: cfg.max_examples]
     feats = qa_features(tok, train_ex, cfg.max_length, args.stride)
     log.info("%d questions -> %d windows", len(train_ex), len(feats))
-    spec = HeadSpec(
-        task="reader",
-        backbone=cfg.backbone,
-        method=cfg.method,
-        lora_r=cfg.lora_r,
-        lora_alpha=cfg.lora_alpha,
-        max_length=cfg.max_length,
-        options={"stride": args.stride},
-    )
+    spec = head_spec("reader", cfg, options={"stride": args.stride})
     model = make_model(spec, cfg, device)
     result = fit(
         model,

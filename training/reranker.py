@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ranker.heads.loading import HeadSpec, save_head
-from training.common import finish
+from ranker.heads.loading import save_head
+from training.common import finish, head_spec
 from training.data_rerank import Group, bm25_top, load_source, make_groups
 from training.trainer import TrainConfig, fit, make_model, setup
 
@@ -123,14 +123,10 @@ def train_pairs(args: argparse.Namespace, cfg: TrainConfig, device, tok) -> dict
     train_rows = train_rows[: cfg.max_examples]
     regression = args.objective == "regression"
     labels = [] if regression else sorted({r[2] for r in train_rows})
-    spec = HeadSpec(
-        task="cross-encoder",
+    spec = head_spec(
+        "cross-encoder",
+        cfg,
         labels=labels or ["score"],
-        backbone=cfg.backbone,
-        method=cfg.method,
-        lora_r=cfg.lora_r,
-        lora_alpha=cfg.lora_alpha,
-        max_length=cfg.max_length,
         options={
             "objective": args.objective,
             "problem_type": "regression" if regression else "single_label_classification",
@@ -211,16 +207,7 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
             }
         )
         lengths.append(max(len(x) for x in enc["input_ids"]))
-    spec = HeadSpec(
-        task="cross-encoder",
-        labels=["relevance"],
-        backbone=cfg.backbone,
-        method=cfg.method,
-        lora_r=cfg.lora_r,
-        lora_alpha=cfg.lora_alpha,
-        max_length=cfg.max_length,
-        options={"objective": "relevance"},
-    )
+    spec = head_spec("cross-encoder", cfg, labels=["relevance"], options={"objective": "relevance"})
     model = make_model(spec, cfg, device)
     result = fit(
         model,

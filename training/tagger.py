@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ranker.heads.decoding import bio_labels
-from ranker.heads.loading import HeadSpec, save_head
+from ranker.heads.loading import save_head
 from ranker.heads.tagger import first_subtoken_ids, predict_word_tags
-from training.common import PAD_LABEL, finish, pad_collate
+from training.common import PAD_LABEL, finish, head_spec, pad_collate
 from training.data_conll import ENTITY_TYPES, Sentence, read_conll
 from training.trainer import TrainConfig, fit, make_model, setup
 
@@ -90,15 +90,8 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
     train_s = [train_s[i] for i in order][: cfg.max_examples]
     labels = bio_labels(ENTITY_TYPES)
     label2id = {lab: i for i, lab in enumerate(labels)}
-    spec = HeadSpec(
-        task="tagger",
-        labels=labels,
-        backbone=cfg.backbone,
-        method=cfg.method,
-        lora_r=cfg.lora_r,
-        lora_alpha=cfg.lora_alpha,
-        max_length=cfg.max_length,
-        options={"scheme": "IOB2", "label_first_subtoken": True},
+    spec = head_spec(
+        "tagger", cfg, labels=labels, options={"scheme": "IOB2", "label_first_subtoken": True}
     )
     model = make_model(spec, cfg, device)
     result = fit(
