@@ -201,15 +201,8 @@ class Searcher:
         self, query: str, fused: dict[int, float], ranked: list[ArticleScore]
     ) -> tuple[list[ArticleScore], dict[int, StageScore]]:
         pids = top_passages(fused, self.heads.rerank_depth)
-        scores = dict(
-            zip(
-                pids,
-                map(
-                    float,
-                    self.reranker.predict([(query, self._passage_for_model(p)) for p in pids]),
-                ),
-            )
-        )
+        texts = self._passages_for_model(pids)
+        scores = dict(zip(pids, map(float, self.reranker.predict([(query, t) for t in texts]))))
         reranked = rerank_articles(
             ranked, scores, self.store.passage_article, self.heads.rerank_weight
         )
@@ -221,11 +214,15 @@ class Searcher:
         }
         return reranked, stage
 
-    def _passage_for_model(self, pid: int) -> str:
-        num = int(self.store.passage_article[pid])
-        article = self.store.articles([num])[num]
-        start, end = self.store.passage_span(pid)
-        return f"{article.title}. {article.text[start:end]}"
+    def _passages_for_model(self, pids: list[int]) -> list[str]:
+        """``"title. passage"`` for each passage, with one store query for all of them."""
+        nums = [int(self.store.passage_article[p]) for p in pids]
+        articles = self.store.articles(nums)
+        texts = []
+        for pid, num in zip(pids, nums):
+            start, end = self.store.passage_span(pid)
+            texts.append(f"{articles[num].title}. {articles[num].text[start:end]}")
+        return texts
 
     def _read(self, query: str, top: list[ArticleScore]) -> list[FoundAnswer]:
         articles = self.store.articles([a.article for a in top])
