@@ -12,15 +12,13 @@ from web.params import search_request, text_field
 bp = Blueprint("pages", __name__)
 
 
-def highlight(text: str, spans, css: str = "") -> Markup:
-    """HTML for ``text`` with ``spans`` wrapped in <mark>; everything else escaped.
+def _wrap(text: str, marks) -> Markup:
+    """Escape ``text`` and wrap each ``(start, end, open_tag)`` span in that tag and </mark>.
 
-    >>> str(highlight("<b>oil</b> up", [(3, 6)]))
-    '&lt;b&gt;<mark>oil</mark>&lt;/b&gt; up'
+    Spans are taken in order of start; one that overlaps the previous is skipped.
     """
-    open_tag = Markup(f'<mark class="{css}">') if css else Markup("<mark>")
     out, last = [], 0
-    for start, end in sorted(spans):
+    for start, end, open_tag in sorted(marks, key=lambda m: m[0]):
         if start < last:
             continue
         out.append(escape(text[last:start]))
@@ -30,21 +28,20 @@ def highlight(text: str, spans, css: str = "") -> Markup:
     return Markup("").join(out)
 
 
+def highlight(text: str, spans, css: str = "") -> Markup:
+    """HTML for ``text`` with ``spans`` wrapped in <mark>; everything else escaped.
+
+    >>> str(highlight("<b>oil</b> up", [(3, 6)]))
+    '&lt;b&gt;<mark>oil</mark>&lt;/b&gt; up'
+    """
+    open_tag = Markup(f'<mark class="{css}">') if css else Markup("<mark>")
+    return _wrap(text, [(start, end, open_tag) for start, end in sorted(spans)])
+
+
 def mark_entities(text: str, entities) -> Markup:
     """``text`` with each entity wrapped in ``<mark class="ent ent-TYPE">``, all escaped."""
-    out, last = [], 0
-    for e in sorted(entities, key=lambda e: e.start):
-        if e.start < last:
-            continue
-        out.append(escape(text[last : e.start]))
-        out.append(
-            Markup('<mark class="ent ent-{}" title="{}">').format(e.type, e.type)
-            + escape(text[e.start : e.end])
-            + Markup("</mark>")
-        )
-        last = e.end
-    out.append(escape(text[last:]))
-    return Markup("").join(out)
+    tag = Markup('<mark class="ent ent-{}" title="{}">')
+    return _wrap(text, [(e.start, e.end, tag.format(e.type, e.type)) for e in entities])
 
 
 @bp.app_template_filter("highlight")
