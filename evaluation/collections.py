@@ -10,8 +10,9 @@ command evaluates everything. CRAN needs two fixes: its files are named
 ``cran.all.1400`` / ``cran.qry`` / ``cranqrel``, and its queries are numbered
 ``001, 002, 004, 008, ...`` while ``cranqrel`` numbers them 1..225 in file order, so
 queries are renumbered by position. TIME.REL numbers documents by their position in
-TIME.ALL (1 = the first, ``*TEXT 017``), not by their ``*TEXT`` number, so its judgments
-are mapped to ``*TEXT`` ids by position. Every judged pair counts as relevant (score 1);
+TIME.ALL (1 = the first, ``*TEXT 017``), not by their ``*TEXT`` number, so
+:func:`evaluation.smart.parse_records` numbers TIME documents by position too (one
+place, shared with the reranker evaluation). Every judged pair counts as relevant (score 1);
 CRAN's graded codes (1-4, -1) are not used.
 
 >>> import tempfile
@@ -133,12 +134,6 @@ def read_smart_collection(directory: str | Path) -> Collection:
     else:
         s = smart.read_smart(d)
         corpus, queries, qrels, name = s.corpus, s.queries, s.qrels, s.name
-        if name == "time":  # TIME.REL numbers documents by position in TIME.ALL
-            order = list(corpus)
-            qrels = {
-                q: {order[int(doc) - 1]: rel for doc, rel in docs.items() if int(doc) <= len(order)}
-                for q, docs in qrels.items()
-            }
     return Collection(name, {k: ("", v) for k, v in corpus.items()}, queries, qrels)
 
 

@@ -82,5 +82,7 @@ def read_smart(root: str | Path) -> Collection:
     queries = parse_records(read(_find(r, ".QUE", ".QRY")))
     rel = _find(r, ".REL", "QRELS")
     qrels = parse_qrels(read(rel), lists=rel.name.upper() == "TIME.REL")
-    qrels = {q: d for q, d in qrels.items() if q in queries}
+    # judgments of documents the collection does not hold (TIME.REL names one) count nothing
+    qrels = {q: {doc: r for doc, r in d.items() if doc in corpus} for q, d in qrels.items()}
+    qrels = {q: d for q, d in qrels.items() if q in queries and d}
     return Collection(r.name.lower(), corpus, queries, qrels)
