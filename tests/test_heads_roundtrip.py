@@ -132,3 +132,34 @@ def test_errors_name_the_problem(tmp_path):
 def test_resolve_head_maps_shipped_names():
     assert resolve_head("reader") == str(MODELS_DIR / "reader")
     assert resolve_head("some/hub-id") == "some/hub-id"
+
+
+def test_case_segment_tagger_sees_capitals(tmp_path):
+    """The uncased backbone cannot tell "Apple" from "apple"; a ``case_segment`` tagger
+    can, and its trained segment embedding survives save/load."""
+    from safetensors.torch import load_file
+
+    from ranker.heads.tagger import EntityTagger
+
+    for case in (False, True):
+        spec = HeadSpec(
+            task="tagger",
+            labels=CASES["tagger"],
+            lora_r=4,
+            lora_alpha=8,
+            max_length=32,
+            options={"case_segment": case},
+        )
+        torch.manual_seed(0)
+        model = add_lora(build_model(spec), spec)
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                if "token_type_embeddings" in name:
+                    p[1].normal_(0, 1.0)  # a segment-1 vector far from the pretrained one
+        save_head(model, spec, tmp_path / str(case))
+        saved = load_file(str(tmp_path / str(case) / "adapter.safetensors"))
+        assert any("token_type_embeddings" in k for k in saved) == case
+        tagger = EntityTagger(str(tmp_path / str(case)))
+        upper, lower = tagger.tag_words([["Apple", "rose"], ["apple", "rose"]])
+        same = all(a[1] == pytest.approx(b[1], abs=1e-5) for a, b in zip(upper, lower))
+        assert same != case

@@ -15,7 +15,7 @@ from typing import Any
 
 from ranker.heads.decoding import bio_labels
 from ranker.heads.loading import save_head
-from ranker.heads.tagger import first_subtoken_ids, predict_word_tags
+from ranker.heads.tagger import case_segment_ids, first_subtoken_ids, predict_word_tags
 from training.common import PAD_LABEL, finish, head_spec, pad_collate
 from training.data_conll import ENTITY_TYPES, Sentence, read_conll
 from training.trainer import TrainConfig, fit, make_model, setup
@@ -23,9 +23,21 @@ from training.trainer import TrainConfig, fit, make_model, setup
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-sentences", type=int, default=1500, help="of valid.txt, for early stop")
+    p.add_argument(
+        "--no-case-segment",
+        dest="case_segment",
+        action="store_false",
+        help="do not pass capitalisation as the token type (the backbone is uncased)",
+    )
 
 
-def encode(tok: Any, sents: Sequence[Sentence], label2id: dict[str, int], max_length: int):
+def encode(
+    tok: Any,
+    sents: Sequence[Sentence],
+    label2id: dict[str, int],
+    max_length: int,
+    case_segment: bool = False,
+):
     words = [w for w, _ in sents]
     enc = tok(words, is_split_into_words=True, truncation=True, max_length=max_length)
     feats = []
@@ -38,7 +50,11 @@ def encode(tok: Any, sents: Sequence[Sentence], label2id: dict[str, int], max_le
             {
                 "input_ids": enc["input_ids"][i],
                 "attention_mask": enc["attention_mask"][i],
-                "token_type_ids": enc["token_type_ids"][i],
+                "token_type_ids": (
+                    case_segment_ids(words[i], word_ids)
+                    if case_segment
+                    else enc["token_type_ids"][i]
+                ),
                 "labels": labels,
             }
         )
@@ -64,8 +80,11 @@ def seqeval_scores(gold: list[list[str]], pred: list[list[str]]) -> dict[str, An
     }
 
 
-def evaluate(model, tok, sents: Sequence[Sentence], labels, max_length) -> dict[str, Any]:
-    tagged = predict_word_tags(model, tok, [w for w, _ in sents], labels, max_length, 64)
+def evaluate(
+    model, tok, sents: Sequence[Sentence], labels, max_length, case_segment: bool = False
+) -> dict[str, Any]:
+    words = [w for w, _ in sents]
+    tagged = predict_word_tags(model, tok, words, labels, max_length, 64, case_segment)
     return seqeval_scores([t for _, t in sents], [[tg for tg, _ in row] for row in tagged])
 
 
@@ -90,15 +109,15 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
     train_s = [train_s[i] for i in order][: cfg.max_examples]
     labels = bio_labels(ENTITY_TYPES)
     label2id = {lab: i for i, lab in enumerate(labels)}
-    spec = head_spec(
-        "tagger", cfg, labels=labels, options={"scheme": "IOB2", "label_first_subtoken": True}
-    )
+    case = bool(getattr(args, "case_segment", True))
+    options = {"scheme": "IOB2", "label_first_subtoken": True, "case_segment": case}
+    spec = head_spec("tagger", cfg, labels=labels, options=options)
     model = make_model(spec, cfg, device)
     result = fit(
         model,
-        encode(tok, train_s, label2id, cfg.max_length),
+        encode(tok, train_s, label2id, cfg.max_length, case),
         pad_collate(tok.pad_token_id),
-        lambda m: summary(evaluate(m, tok, val_s, labels, cfg.max_length)),
+        lambda m: summary(evaluate(m, tok, val_s, labels, cfg.max_length, case)),
         "f1",
         cfg,
         device,
@@ -106,7 +125,8 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
     )
     test = None
     if (root / "test.txt").is_file():
-        test = evaluate(model, tok, read_conll(root / "test.txt"), labels, cfg.max_length)
+        test_s = read_conll(root / "test.txt")
+        test = evaluate(model, tok, test_s, labels, cfg.max_length, case)
     data = {"train_sentences": len(train_s), "val_sentences": len(val_s)}
     finish(model, spec, cfg, result, args.out, test, data)
     return {"heldout_f1": result.best_metric, "test": test, "seconds": result.seconds}

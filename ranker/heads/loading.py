@@ -37,6 +37,9 @@ TASKS = ("classifier", "cross-encoder", "tagger", "reader")
 LORA_TARGET = r".*encoder\.layer\.\d+\..*\.(query|key|value|dense)$"
 #: Parameters trained in full next to the adapters (head, pooler, LayerNorms).
 FULLY_TRAINED = ("classifier", "qa_outputs", "pooler", "LayerNorm")
+#: Also trained in full when a head uses the segment embedding for its own signal
+#: (the tagger's ``case_segment`` option: capitalisation as token type).
+SEGMENT_EMBEDDING = "token_type_embeddings"
 
 
 class HeadLoadError(NewsrankError):
@@ -124,8 +127,9 @@ def add_lora(model: torch.nn.Module, spec: HeadSpec, dropout: float = 0.0) -> to
     with warnings.catch_warnings():  # peft calls a deprecated transformers helper
         warnings.simplefilter("ignore", FutureWarning)
         peft_model = get_peft_model(model, cfg)
+    trained = FULLY_TRAINED + ((SEGMENT_EMBEDDING,) if spec.options.get("case_segment") else ())
     for name, p in peft_model.named_parameters():
-        if any(part in name for part in FULLY_TRAINED) and "lora_" not in name:
+        if any(part in name for part in trained) and "lora_" not in name:
             p.requires_grad = True
     return peft_model
 

@@ -6,6 +6,11 @@
 
 Text is split into words (runs of letters/digits, or single punctuation marks); each
 word's first sub-token carries its tag, as in training. Long texts are read in windows.
+
+The packaged backbone is *uncased*: its tokenizer lowercases, so "Apple" and "apple"
+look alike. A head trained with the ``case_segment`` option gets the lost signal back
+through the segment (token type) embedding, unused in single-text tagging: every
+sub-token of a capitalised word has segment 1 (see :func:`case_segment_ids`).
 """
 
 from __future__ import annotations
@@ -46,6 +51,16 @@ def first_subtoken_ids(word_ids: Sequence[int | None]) -> list[int]:
     return out
 
 
+def case_segment_ids(words: Sequence[str], word_ids: Sequence[int | None]) -> list[int]:
+    """Token type ids carrying capitalisation: 1 for sub-tokens of words starting with an
+    upper-case letter, 0 for everything else (special tokens, padding included).
+
+    >>> case_segment_ids(["Angela", "visited", "NATO"], [None, 0, 0, 1, 2, None])
+    [0, 1, 1, 0, 1, 0]
+    """
+    return [int(w is not None and words[w][:1].isupper()) for w in word_ids]
+
+
 def predict_word_tags(
     model: torch.nn.Module,
     tokenizer: Any,
@@ -53,8 +68,13 @@ def predict_word_tags(
     labels: Sequence[str],
     max_length: int = 128,
     batch_size: int = 32,
+    case_segment: bool = False,
 ) -> list[list[tuple[str, float]]]:
-    """(tag, probability) of every word, read off its first sub-token."""
+    """(tag, probability) of every word, read off its first sub-token.
+
+    ``case_segment``: the head was trained with capitalisation as the token type
+    (:func:`case_segment_ids`); it must be given the same way here.
+    """
     device = next(model.parameters()).device
     results: list[list[tuple[str, float]]] = []
     for i in range(0, len(words), batch_size):
@@ -67,6 +87,10 @@ def predict_word_tags(
             padding=True,
             return_tensors="pt",
         )
+        if case_segment:
+            enc["token_type_ids"] = torch.tensor(
+                [case_segment_ids(sent, enc.word_ids(b)) for b, sent in enumerate(chunk)]
+            )
         keys = ("input_ids", "attention_mask", "token_type_ids")
         with torch.inference_mode():
             logits = model(**{k: enc[k].to(device) for k in keys if k in enc}).logits
@@ -98,7 +122,13 @@ class EntityTagger(HeadModel):
         """(tag, probability) of every word of pre-split sentences."""
         with self._tok_lock:
             return predict_word_tags(
-                self.model, self.tokenizer, words, self.labels, self.max_length, self.batch_size
+                self.model,
+                self.tokenizer,
+                words,
+                self.labels,
+                self.max_length,
+                self.batch_size,
+                case_segment=bool(self.spec.options.get("case_segment")),
             )
 
     def tag(self, texts: Sequence[str]) -> list[list[Entity]]:
