@@ -20,12 +20,26 @@ def _run(args: argparse.Namespace) -> int:
             result = heads.eval_tagger(args.data, args.model or "tagger")
         else:
             result = heads.eval_classifier(args.data, args.model or "topic-agnews")
-            if not args.json:
-                _print_confusion(result)
-                return 0
     except (FileNotFoundError, ValueError) as exc:
         raise NewsrankError(str(exc)) from exc
-    emit(result, args.json)
+    if args.out:
+        from pathlib import Path
+
+        from evaluation.report import head_report, provenance
+        from newsrank.invocation import current
+
+        default_model = {"reader": "reader", "tagger": "tagger"}.get(args.target, "topic-agnews")
+        record = {
+            "model": args.model or default_model,
+            "data": args.data,
+            **result,
+            "provenance": provenance(current()),
+        }
+        head_report(args.target, record, Path(args.out))
+    if args.target == "classifier" and not args.json:
+        _print_confusion(result)
+    else:
+        emit(result, args.json)
     return 0
 
 
@@ -48,6 +62,9 @@ def register(targets: argparse._SubParsersAction) -> None:
         p.add_argument("--data", required=True)
         p.add_argument("--model", default=None, help="head dir or shipped name")
         p.add_argument("--json", action="store_true", help="JSON on stdout")
+        p.add_argument(
+            "--out", default=None, help="write <target>.json and report.md (with plots) here"
+        )
         if name == "reader":
             p.add_argument("--articles", default=None, help="article slice, e.g. 38:")
             p.add_argument("--max-answer-len", type=int, default=30)

@@ -163,6 +163,33 @@ def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], path:
     return path
 
 
+def head_report(target: str, data: dict, out: Path) -> Path:
+    """``<target>.json`` + ``report.md`` (+ ``confusion.png`` for a classifier) of one
+    head evaluation (``newsrank eval reader|tagger|classifier --out DIR``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{target}.json").write_text(json.dumps(data, indent=2) + "\n")
+    lines = [f"# {target} evaluation: {data.get('model', '')}", ""]
+    lines += [f"- data: `{data.get('data', '')}`", *_provenance_md(data), ""]
+    if target == "reader":
+        lines += ["| exact match | F1 | questions |", "|---|---|---|"]
+        lines += [f"| {data['exact_match']:.2f} | {data['f1']:.2f} | {data['n']} |"]
+    elif target == "tagger":
+        lines += ["| type | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+        for name, row in data.get("per_type", {}).items():
+            cells = [_fmt(row[m]) for m in ("precision", "recall", "f1-score")]
+            lines += [f"| {name} | {' | '.join(cells)} | {int(row['support'])} |"]
+        overall = [_fmt(data[m]) for m in ("precision", "recall", "f1")]
+        lines += [f"| **all** | {' | '.join(overall)} | {data['n']} sentences |"]
+    else:
+        lines += ["| accuracy | macro F1 | n |", "|---|---|---|"]
+        lines += [f"| {data['accuracy']:.4f} | {data['macro_f1']:.4f} | {data['n']} |", ""]
+        plot_confusion(data["confusion"], data["labels"], out / "confusion.png")
+        lines += ["![confusion matrix (rows gold, columns predicted)](confusion.png)"]
+    path = out / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def _provenance_md(data: dict) -> list[str]:
     p = data.get("provenance") or {}
     if not p:

@@ -102,6 +102,19 @@ def test_eval_classifier_cli_json(trained_classifier, capsys):
     assert set(r) >= {"accuracy", "macro_f1", "n", "confusion"} and r["n"] == 6
 
 
+def test_eval_classifier_out_writes_report_and_confusion_plot(trained_classifier, tmp_path, capsys):
+    out = tmp_path / "report"
+    args = ["eval", "classifier", "--data", str(FIX / "topics.csv")]
+    r = _run_cli([*args, "--model", str(trained_classifier), "--out", str(out), "--json"], capsys)
+    saved = json.loads((out / "classifier.json").read_text())
+    assert saved["confusion"] == r["confusion"] and sum(map(sum, saved["confusion"])) == 6
+    assert saved["provenance"]["command"].startswith("newsrank eval classifier")
+    assert (out / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+    report = (out / "report.md").read_text()
+    assert f"| {r['accuracy']:.4f} | {r['macro_f1']:.4f} | 6 |" in report
+    assert "confusion.png" in report
+
+
 def test_eval_reader_and_tagger_cli_json(tmp_path, capsys):
     from test_heads_roundtrip import _saved_head
 
