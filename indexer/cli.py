@@ -1,4 +1,4 @@
-"""``newsrank index build|info``: the indexing command line."""
+"""``newsrank index build|info|enrich-rest``: the indexing command line."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import sys
+from pathlib import Path
 
 from newsrank.config import HeadsConfig, IndexConfig
 
@@ -47,6 +48,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     info = commands.add_parser("info", help="print an index's manifest")
     info.add_argument("--index", required=True, metavar="DIR")
     info.set_defaults(func=run_info)
+
+    rest = commands.add_parser(
+        "enrich-rest",
+        help="tag the full text past the indexed lead now (the web app does it lazily)",
+    )
+    rest.add_argument("--index", required=True, metavar="DIR")
+    rest.add_argument("--limit", type=int, default=None, help="at most this many articles")
+    rest.add_argument("--json", action="store_true", help="print the summary as JSON, no bar")
+    rest.set_defaults(func=run_enrich_rest)
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -140,4 +150,56 @@ def run_info(args: argparse.Namespace) -> int:
     from indexer.manifest import read_manifest
 
     print(json.dumps(dataclasses.asdict(read_manifest(args.index)), indent=2))
+    return 0
+
+
+def run_enrich_rest(args: argparse.Namespace) -> int:
+    import time
+
+    from tqdm.auto import tqdm
+
+    from indexer.fulltext import FullTextEntities
+    from indexer.manifest import STORE, read_manifest
+    from indexer.store import ArticleStore
+    from newsrank.cli import EXIT_ERROR
+    from ranker.heads.tagger import EntityTagger
+
+    manifest = read_manifest(args.index)
+    name = (manifest.enrichment or {}).get("tagger")
+    if not name:
+        print(
+            f"newsrank index enrich-rest: {args.index} was built without the tagger; "
+            "rebuild it without --no-enrich",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    store = ArticleStore(Path(args.index) / STORE)
+    cache = FullTextEntities(
+        args.index,
+        store,
+        EntityTagger(name),
+        name,
+        lead_words=int(manifest.enrichment.get("lead_words", 60)),
+        batch=16,
+    )
+    todo = sorted(set(range(store.n_articles)) - cache.done(range(store.n_articles)))
+    todo = todo[: args.limit]
+    start = time.perf_counter()
+    for first in tqdm(range(0, len(todo), 64), desc="enrich-rest", disable=args.json):
+        cache.tag_articles(todo[first : first + 64])
+    seconds = time.perf_counter() - start
+    summary = {
+        "tagged": len(todo),
+        "seconds": round(seconds, 1),
+        "articles_per_second": round(len(todo) / seconds, 1) if seconds else None,
+        "done": cache.count(),
+        "articles": store.n_articles,
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(
+            f"tagged the rest of {summary['tagged']} articles in {summary['seconds']} s; "
+            f"{summary['done']} of {summary['articles']} done"
+        )
     return 0

@@ -96,6 +96,9 @@ class HeadsConfig:
     rerank_weight: float = 0.2
     read_top: int = 3  # best passages the reader looks into
     answer_threshold: float = 0.5  # reader confidence below which no answer is shown
+    # tag the rest of an article's text (past the indexed lead) in the background when it
+    # is first shown, cached in the index directory (indexer.fulltext)
+    lazy_full_text: bool = True
     batch_size: int = 32
     device: str | None = None  # None: CUDA when present, else CPU
 

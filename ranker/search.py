@@ -25,6 +25,7 @@ import numpy as np
 
 from indexer.build import restore_interrupted
 from indexer.dense import DenseIndex, Embedder
+from indexer.fulltext import FullTextEntities
 from indexer.ingest import normalize_date
 from indexer.lexical import BM25Index, Hits
 from indexer.manifest import BM25_DIR, DENSE, STORE, Manifest, read_manifest
@@ -55,8 +56,11 @@ class Searcher:
         reranker: object | None = None,
         reader: object | None = None,
         heads: HeadsConfig | None = None,
+        fulltext: FullTextEntities | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
+        #: lazily tagged full-text entities (``indexer.fulltext``); None: lead only
+        self.fulltext = fulltext
         self.config = config or SearchConfig()
         self.heads = heads or HeadsConfig()
         self.reranker, self.reader = reranker, reader
@@ -243,6 +247,10 @@ class Searcher:
         nums = [a.article for a in page]
         articles = self.store.articles(nums)
         labels = self.store.labels(nums)
+        rest: dict[int, list] = {}
+        if self.fulltext is not None:  # entities past the lead: cached, else queued
+            rest = self.fulltext.cached(nums)
+            self.fulltext.request(n for n in nums if n not in rest)
         terms = set(self.bm25.tokenizer(query))
         by_passage = {a.pid: a for a in answers}
         results = []
@@ -270,7 +278,7 @@ class Searcher:
                     },
                     passage=scored.best_passage,
                     topic=LabelScore(label.topic, label.topic_score) if label.topic else None,
-                    entities=label.entities,
+                    entities=label.entities + rest.get(scored.article, []),
                     answer=_answer_context(article.text, answer, self.config.snippet_chars),
                 )
             )

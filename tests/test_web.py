@@ -70,6 +70,7 @@ def test_api_paging_and_bad_numbers(client):
 def test_health(client):
     data = client.get("/api/health").get_json()
     assert data["status"] == "ok" and data["articles"] == 25
+    assert data["full_text_entities"] == {"enabled": False}  # the test searcher has no cache
 
 
 def test_unknown_index_fails_at_startup(tmp_path):

@@ -107,6 +107,14 @@ def health():
                 "topic": engine.topic is not None,
                 "tagger": engine.tagger is not None,
             },
+            "full_text_entities": _fulltext_status(searcher.fulltext),
             "warnings": engine.warnings,
         }
     )
+
+
+def _fulltext_status(fulltext) -> dict:
+    """Lazy full-text tagging: on or off, how many articles are done, recent errors."""
+    if fulltext is None:
+        return {"enabled": False}
+    return {"enabled": True, "articles_done": fulltext.count(), "errors": fulltext.errors}

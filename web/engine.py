@@ -46,7 +46,26 @@ def _load(app: Flask) -> Engine:
         reader=heads.reader,
         heads=settings.heads,
     )
+    searcher.fulltext = _fulltext(searcher, heads.tagger, settings.heads)
     return Engine(searcher, heads.topic, heads.tagger, heads.reader, heads.warnings)
+
+
+def _fulltext(searcher: Searcher, tagger: object | None, config) -> object | None:
+    """The lazy full-text entity cache, when the index was tagged by the loaded tagger."""
+    enrichment = searcher.manifest.enrichment or {}
+    if not config.lazy_full_text or tagger is None or enrichment.get("tagger") != config.tagger:
+        return None
+    from indexer.fulltext import FullTextEntities
+
+    fulltext = FullTextEntities(
+        searcher.index_dir,
+        searcher.store,
+        tagger,
+        str(config.tagger),
+        lead_words=int(enrichment.get("lead_words", 60)),
+    )
+    fulltext.start()
+    return fulltext
 
 
 def get_engine() -> Engine:

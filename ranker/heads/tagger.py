@@ -25,7 +25,9 @@ from ranker.heads.base import HeadModel
 from ranker.heads.decoding import bio_to_entities
 from ranker.heads.types import Entity
 
-WORD = re.compile(r"\w+(?:[-'.]\w+)*|[^\w\s]")
+#: Words as CoNLL-2003 splits them: a possessive "'s" is a word of its own
+#: ("France's" -> "France", "'s"), other apostrophes stay inside ("O'Neill").
+WORD = re.compile(r"\w+(?:[-.]\w+|'(?![sS]\b)\w+)*|'[sS]\b|[^\w\s]")
 
 
 def split_words(text: str) -> list[tuple[str, int, int]]:
@@ -33,6 +35,8 @@ def split_words(text: str) -> list[tuple[str, int, int]]:
 
     >>> split_words("U.S. oil, Bank-of-Japan")
     [('U.S', 0, 3), ('.', 3, 4), ('oil', 5, 8), (',', 8, 9), ('Bank-of-Japan', 10, 23)]
+    >>> [w for w, _, _ in split_words("France's O'Neill")]
+    ['France', "'s", "O'Neill"]
     """
     return [(m.group(), m.start(), m.end()) for m in WORD.finditer(text)]
 

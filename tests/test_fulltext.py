@@ -1,0 +1,96 @@
+"""Full-text entities past the indexed lead: queued when shown, tagged once, cached."""
+
+import time
+
+import pytest
+
+from indexer.fulltext import FullTextEntities
+from ranker.results import SearchRequest
+from tests.fakes import FakeClassifier, FakeTagger
+
+
+class CountingTagger(FakeTagger):
+    def __init__(self) -> None:
+        self.texts = 0
+
+    def tag(self, texts):
+        self.texts += len(texts)
+        return super().tag(texts)
+
+
+@pytest.fixture(scope="module")
+def short_lead_index(tmp_path_factory, news_articles, embedder):
+    """An index whose build tagged only the title and the first 3 words of the text."""
+    from indexer.build import build_index
+
+    out = tmp_path_factory.mktemp("lead3") / "news"
+    build_index(
+        news_articles,
+        out,
+        embedder=embedder,
+        classifier=FakeClassifier(),
+        tagger=FakeTagger(),
+        enrichment={"topic": "fake", "tagger": "fake", "lead_words": 3},
+        progress=False,
+    )
+    return out
+
+
+@pytest.fixture()
+def lazy(short_lead_index, embedder):
+    from ranker.search import Searcher
+
+    searcher = Searcher(short_lead_index, embedder=embedder)
+    tagger = CountingTagger()
+    searcher.fulltext = FullTextEntities(
+        short_lead_index, searcher.store, tagger, "fake", lead_words=3
+    )
+    yield searcher, tagger
+    searcher.fulltext.close()
+    (short_lead_index / "fulltext.sqlite").unlink()
+
+
+def _text_entities(hit):
+    return {(e.text, e.start, e.end) for e in hit.entities if e.field == "text"}
+
+
+def test_first_view_queues_then_the_rest_is_tagged_once(lazy, news_articles):
+    searcher, tagger = lazy
+    request = SearchRequest("OPEC production cut", k=1)
+    first = searcher.search(request).results[0]
+    assert first.id == "oil-2"
+    # at index time only "OPEC and its" was tagged: Russia (later in the text) is not there
+    assert {t for t, _, _ in _text_entities(first)} == {"OPEC"}
+
+    assert searcher.fulltext.run_pending() == 1
+    article = next(a for a in news_articles if a.id == "oil-2")
+    second = searcher.search(request).results[0]
+    found = _text_entities(second)
+    assert {t for t, _, _ in found} == {"OPEC", "Russia"}
+    assert all(article.text[s:e] == t for t, s, e in found)
+    assert len(second.entities) == len({(e.field, e.start) for e in second.entities})
+
+    calls = tagger.texts
+    searcher.search(request)
+    assert searcher.fulltext.run_pending() == 0 and tagger.texts == calls  # cached
+
+
+def test_cache_persists_and_is_per_tagger(lazy):
+    searcher, _ = lazy
+    searcher.search(SearchRequest("OPEC production cut", k=2))
+    searcher.fulltext.run_pending()
+    again = FullTextEntities(searcher.index_dir, searcher.store, FakeTagger(), "fake", 3)
+    assert again.count() == 2
+    other = FullTextEntities(searcher.index_dir, searcher.store, FakeTagger(), "other", 3)
+    assert other.count() == 0 and other.cached(range(5)) == {}
+
+
+def test_background_worker_fills_the_cache(lazy):
+    searcher, _ = lazy
+    searcher.fulltext.start()
+    assert len(searcher.search(SearchRequest("oil", k=3)).results) == 3
+    deadline = time.monotonic() + 20
+    while searcher.fulltext.count() < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert searcher.fulltext.count() == 3
+    assert searcher.fulltext.errors == []
