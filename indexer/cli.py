@@ -135,14 +135,12 @@ def run_build(args: argparse.Namespace) -> int:
         "passages_per_second": round(result.passages_per_second, 1),
         "timings": manifest.timings,
     }
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        print(
-            f"indexed {manifest.articles} articles ({manifest.passages} passages) into "
-            f"{result.index_dir} in {summary['seconds']} s; "
-            f"skipped {manifest.skipped} bad record(s)"
-        )
+    _emit(
+        summary,
+        args.json,
+        f"indexed {manifest.articles} articles ({manifest.passages} passages) into "
+        f"{result.index_dir} in {summary['seconds']} s; skipped {manifest.skipped} bad record(s)",
+    )
     return EXIT_PARTIAL if report.rejected else EXIT_OK
 
 
@@ -195,11 +193,15 @@ def run_enrich_rest(args: argparse.Namespace) -> int:
         "done": cache.count(),
         "articles": store.n_articles,
     }
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        print(
-            f"tagged the rest of {summary['tagged']} articles in {summary['seconds']} s; "
-            f"{summary['done']} of {summary['articles']} done"
-        )
+    _emit(
+        summary,
+        args.json,
+        f"tagged the rest of {summary['tagged']} articles in {summary['seconds']} s; "
+        f"{summary['done']} of {summary['articles']} done",
+    )
     return 0
+
+
+def _emit(summary: dict, as_json: bool, line: str) -> None:
+    """A command's summary: one JSON object, or one line for people."""
+    print(json.dumps(summary) if as_json else line)

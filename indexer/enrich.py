@@ -19,6 +19,7 @@ from typing import Protocol
 from tqdm.auto import tqdm
 
 from indexer.article import Article
+from ranker.heads.types import Entity
 
 _WORD = re.compile(r"\S+")
 
@@ -32,13 +33,20 @@ class Tagger(Protocol):
 
 
 @dataclass(frozen=True)
-class FoundEntity:
-    field: str  # "title" or "text"
-    type: str
-    text: str
-    start: int
-    end: int
-    score: float
+class FoundEntity(Entity):
+    """An entity of an article: its offsets point into ``field`` ("title" or "text").
+
+    >>> FoundEntity.of(Entity("ORG", "OPEC", 0, 4, 0.9), "title").field
+    'title'
+    """
+
+    field: str = "text"
+
+    @classmethod
+    def of(cls, entity: Entity, field: str, shift: int = 0) -> FoundEntity:
+        """``entity`` found in ``field``, its offsets moved by ``shift`` characters."""
+        e = entity
+        return cls(e.type, e.text, e.start + shift, e.end + shift, e.score, field)
 
 
 @dataclass(frozen=True)
@@ -79,10 +87,8 @@ def enrich(
         title_entities = tagger.tag([a.title for a in chunk]) if tagger else [[]] * len(chunk)
         lead_entities = tagger.tag(leads) if tagger else [[]] * len(chunk)
         for topic, in_title, in_lead in zip(topics, title_entities, lead_entities):
-            found = [
-                FoundEntity("title", e.type, e.text, e.start, e.end, e.score) for e in in_title
-            ]
-            found += [FoundEntity("text", e.type, e.text, e.start, e.end, e.score) for e in in_lead]
+            found = [FoundEntity.of(e, "title") for e in in_title]
+            found += [FoundEntity.of(e, "text") for e in in_lead]
             out.append(
                 Labels(
                     topic=topic.label if topic else None,

@@ -117,7 +117,7 @@ class FullTextEntities:
             ready,
         )
         for article, *entity in rows:
-            out[article].append(FoundEntity("text", *entity))
+            out[article].append(FoundEntity(*entity, field="text"))
         return out
 
     def request(self, nums: Iterable[int]) -> int:
@@ -142,12 +142,10 @@ class FullTextEntities:
             conn = self._conn()
             with conn:
                 for n, (offset, _), ents in zip(chunk, rests, found, strict=True):
+                    moved = [FoundEntity.of(e, "text", offset) for e in ents]
                     conn.executemany(
                         "INSERT INTO entities VALUES (?,?,?,?,?,?)",
-                        (
-                            (n, e.type, e.text, offset + e.start, offset + e.end, e.score)
-                            for e in ents
-                        ),
+                        ((n, e.type, e.text, e.start, e.end, e.score) for e in moved),
                     )
                     conn.execute("INSERT OR REPLACE INTO done VALUES (?, ?)", (n, self.tagger_name))
         return len(nums)

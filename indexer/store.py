@@ -232,7 +232,7 @@ class ArticleStore:
         }
         found: dict[int, list[FoundEntity]] = {n: [] for n in nums}
         rows = conn.execute(
-            f"SELECT article, field, type, text, start, end, score FROM entities "
+            f"SELECT article, type, text, start, end, score, field FROM entities "
             f"WHERE article IN ({marks}) ORDER BY article, field DESC, start",
             nums,
         )

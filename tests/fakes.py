@@ -71,3 +71,19 @@ class FakeTagger:
             ]
             out.append(found)
         return out
+
+
+def build_fake_enriched(out, articles, embedder, **enrichment):
+    """An index of ``articles`` labelled by the fake classifier and tagger."""
+    from indexer.build import build_index
+
+    build_index(
+        articles,
+        out,
+        embedder=embedder,
+        classifier=FakeClassifier(),
+        tagger=FakeTagger(),
+        enrichment={"topic": "fake", "tagger": "fake", **enrichment},
+        progress=False,
+    )
+    return out

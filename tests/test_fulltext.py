@@ -6,7 +6,7 @@ import pytest
 
 from indexer.fulltext import FullTextEntities
 from ranker.results import SearchRequest
-from tests.fakes import FakeClassifier, FakeTagger
+from tests.fakes import FakeTagger, build_fake_enriched
 
 
 class CountingTagger(FakeTagger):
@@ -21,19 +21,8 @@ class CountingTagger(FakeTagger):
 @pytest.fixture(scope="module")
 def short_lead_index(tmp_path_factory, news_articles, embedder):
     """An index whose build tagged only the title and the first 3 words of the text."""
-    from indexer.build import build_index
-
     out = tmp_path_factory.mktemp("lead3") / "news"
-    build_index(
-        news_articles,
-        out,
-        embedder=embedder,
-        classifier=FakeClassifier(),
-        tagger=FakeTagger(),
-        enrichment={"topic": "fake", "tagger": "fake", "lead_words": 3},
-        progress=False,
-    )
-    return out
+    return build_fake_enriched(out, news_articles, embedder, lead_words=3)
 
 
 @pytest.fixture()

@@ -4,24 +4,13 @@ import pytest
 
 from newsrank.config import HeadsConfig
 from ranker.results import SearchRequest
-from tests.fakes import FakeClassifier, FakeReader, FakeReranker, FakeTagger
+from tests.fakes import FakeReader, FakeReranker, build_fake_enriched
 
 
 @pytest.fixture(scope="session")
 def enriched_index(tmp_path_factory, news_articles, embedder):
-    from indexer.build import build_index
-
     out = tmp_path_factory.mktemp("enriched") / "news"
-    build_index(
-        news_articles,
-        out,
-        embedder=embedder,
-        classifier=FakeClassifier(),
-        tagger=FakeTagger(),
-        enrichment={"topic": "fake", "tagger": "fake"},
-        progress=False,
-    )
-    return out
+    return build_fake_enriched(out, news_articles, embedder)
 
 
 @pytest.fixture(scope="session")
