@@ -36,17 +36,21 @@ class Tagger(Protocol):
 class FoundEntity(Entity):
     """An entity of an article: its offsets point into ``field`` ("title" or "text").
 
+    ``in_index``: labelled at index time (title and lead), so filters and facets know
+    it; False for entities of the rest of the text, tagged later (``indexer.fulltext``).
+
     >>> FoundEntity.of(Entity("ORG", "OPEC", 0, 4, 0.9), "title").field
     'title'
     """
 
     field: str = "text"
+    in_index: bool = True
 
     @classmethod
-    def of(cls, entity: Entity, field: str, shift: int = 0) -> FoundEntity:
+    def of(cls, entity: Entity, field: str, shift: int = 0, in_index: bool = True) -> FoundEntity:
         """``entity`` found in ``field``, its offsets moved by ``shift`` characters."""
         e = entity
-        return cls(e.type, e.text, e.start + shift, e.end + shift, e.score, field)
+        return cls(e.type, e.text, e.start + shift, e.end + shift, e.score, field, in_index)
 
 
 @dataclass(frozen=True)

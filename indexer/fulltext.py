@@ -9,8 +9,9 @@ that changed. Until an article is done, its hits carry the title and lead entiti
 only; afterwards they carry all of them. ``newsrank index enrich-rest`` fills the
 cache for every article ahead of time.
 
-Filters and facets stay on the index-time entities, so their counts do not change
-with what happened to be viewed.
+Filters and facets stay on the index-time entities (``FoundEntity.in_index``), so
+their counts do not change with what happened to be viewed; the page offers the later
+ones as searches for their name instead of filters.
 
 >>> rest_of("one two three four", lead_words=2)
 (7, ' three four')
@@ -117,7 +118,7 @@ class FullTextEntities:
             ready,
         )
         for article, *entity in rows:
-            out[article].append(FoundEntity(*entity, field="text"))
+            out[article].append(FoundEntity(*entity, field="text", in_index=False))
         return out
 
     def request(self, nums: Iterable[int]) -> int:
@@ -142,7 +143,7 @@ class FullTextEntities:
             conn = self._conn()
             with conn:
                 for n, (offset, _), ents in zip(chunk, rests, found, strict=True):
-                    moved = [FoundEntity.of(e, "text", offset) for e in ents]
+                    moved = [FoundEntity.of(e, "text", offset, in_index=False) for e in ents]
                     conn.executemany(
                         "INSERT INTO entities VALUES (?,?,?,?,?,?)",
                         ((n, e.type, e.text, e.start, e.end, e.score) for e in moved),

@@ -83,3 +83,22 @@ def test_background_worker_fills_the_cache(lazy):
         time.sleep(0.05)
     assert searcher.fulltext.count() == 3
     assert searcher.fulltext.errors == []
+
+
+def test_page_offers_later_entities_as_searches_not_filters(lazy):
+    from web import create_app
+
+    searcher, _ = lazy
+    request = SearchRequest("vaccine trial final phase", k=1)
+    hit = searcher.search(request).results[0]
+    assert hit.id == "vaccine-1" and not hit.entities  # Brazil is past the indexed lead
+    searcher.fulltext.run_pending()
+    (brazil,) = searcher.search(request).results[0].entities
+    assert (brazil.text, brazil.in_index) == ("Brazil", False)
+    assert searcher.search(request).to_dict()["results"][0]["entities"][0]["in_index"] is False
+
+    app = create_app({"TESTING": True, "INDEX_DIR": str(searcher.index_dir), "SEARCHER": searcher})
+    html = app.test_client().get("/?q=vaccine+trial+final+phase&k=1").get_data(as_text=True)
+    assert 'class="chip chip-more ent-LOC" href="/?q=Brazil"' in html
+    chips = html[html.index('class="chips"') :]
+    assert "LOC%3DBrazil" not in chips[: chips.index("</p>")]  # no filter chip for it
