@@ -124,3 +124,10 @@ def test_search_cli_filters_by_entity_and_rejects_bad_ones(index_dir, capsys):
     # the fixture index is not enriched: an entity filter matches nothing
     assert main([*args, "oil", "--entity", "ORG=OPEC", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["results"] == []
+
+
+def test_enrich_rest_needs_an_index_built_with_the_tagger(index_dir, capsys):
+    assert main(["index", "enrich-rest", "--index", str(index_dir)]) == 1
+    err = capsys.readouterr().err
+    assert "built without the tagger" in err and "--no-enrich" in err
+    assert not (index_dir / "fulltext.sqlite").exists()  # nothing written

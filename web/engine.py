@@ -46,24 +46,37 @@ def _load(app: Flask) -> Engine:
         reader=heads.reader,
         heads=settings.heads,
     )
-    searcher.fulltext = _fulltext(searcher, heads.tagger, settings.heads)
-    return Engine(searcher, heads.topic, heads.tagger, heads.reader, heads.warnings)
+    warnings = list(heads.warnings)
+    searcher.fulltext = _fulltext(searcher, heads.tagger, settings.heads, warnings)
+    return Engine(searcher, heads.topic, heads.tagger, heads.reader, warnings)
 
 
-def _fulltext(searcher: Searcher, tagger: object | None, config) -> object | None:
-    """The lazy full-text entity cache, when the index was tagged by the loaded tagger."""
+def _fulltext(searcher: Searcher, tagger: object | None, config, warnings: list[str]):
+    """The lazy full-text entity cache, when the index was tagged by the loaded tagger.
+
+    An index directory that cannot be written (read-only deployment) only loses the
+    lazy part: a warning, and hits keep their title and lead entities.
+    """
     enrichment = searcher.manifest.enrichment or {}
     if not config.lazy_full_text or tagger is None or enrichment.get("tagger") != config.tagger:
         return None
+    import sqlite3
+
     from indexer.fulltext import FullTextEntities
 
-    fulltext = FullTextEntities(
-        searcher.index_dir,
-        searcher.store,
-        tagger,
-        str(config.tagger),
-        lead_words=int(enrichment.get("lead_words", 60)),
-    )
+    try:
+        fulltext = FullTextEntities(
+            searcher.index_dir,
+            searcher.store,
+            tagger,
+            str(config.tagger),
+            lead_words=int(enrichment.get("lead_words", 60)),
+        )
+    except (OSError, sqlite3.Error) as exc:
+        warnings.append(
+            f"full-text entities off: cannot write the cache in {searcher.index_dir} ({exc})"
+        )
+        return None
     fulltext.start()
     return fulltext
 
