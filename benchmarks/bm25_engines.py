@@ -10,27 +10,20 @@ the ranking agreement printed at the end should be 1.0.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 
+from indexer.bm25_reference import LuceneIdfOkapi
 from indexer.lexical import BM25Index
 from indexer.manifest import STORE
 from indexer.passages import passage_text
 from indexer.store import ArticleStore
 
 HERE = Path(__file__).parent
-
-
-class LuceneIdfOkapi(BM25Okapi):
-    def _calc_idf(self, nd):
-        for word, freq in nd.items():
-            self.idf[word] = math.log(1 + (self.corpus_size - freq + 0.5) / (freq + 0.5))
 
 
 def passage_texts(index_dir: Path) -> list[str]:

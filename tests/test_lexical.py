@@ -1,11 +1,10 @@
 """BM25 (bm25s) against the reference implementation, rank-bm25."""
 
-import math
-
 import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+from indexer.bm25_reference import LuceneIdfOkapi
 from indexer.lexical import BM25Index, Tokenizer
 
 CORPUS = [
@@ -19,14 +18,6 @@ CORPUS = [
     "A museum opened a gallery of ancient maps",
 ]
 QUERIES = ["oil demand outbreak", "record cut", "league title", "rescue loans airlines", "maps"]
-
-
-class LuceneIdfOkapi(BM25Okapi):
-    """rank-bm25's Okapi scorer with Lucene's idf, log(1 + (N - n + .5) / (n + .5))."""
-
-    def _calc_idf(self, nd):
-        for word, freq in nd.items():
-            self.idf[word] = math.log(1 + (self.corpus_size - freq + 0.5) / (freq + 0.5))
 
 
 @pytest.mark.parametrize("k1,b", [(1.5, 0.75), (0.9, 0.4)])
