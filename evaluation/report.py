@@ -75,6 +75,10 @@ def retrieval_table(data: dict) -> str:
         p_text = "<0.0001" if isinstance(p, (int, float)) and p < 0.0001 else _fmt(p, 4)
         cells = [_fmt(m[k]) for k in METRICS] + [p_text, _fmt(pub)]
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    p = data.get("p_rerank_vs_hybrid", {}).get("ndcg@10")
+    if isinstance(p, (int, float)):
+        text = "<0.0001" if p < 0.0001 else f"{p:.4f}"
+        lines += ["", f"rerank vs the hybrid ranking it reorders: p = {text} (nDCG@10)"]
     return "\n".join(lines)
 
 

@@ -80,6 +80,7 @@ class RetrievalResult:
     n_docs: int
     stages: dict[str, dict[str, float]]
     p_values: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> metric -> p
+    p_rerank_vs_hybrid: dict[str, float] = field(default_factory=dict)  # metric -> p
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> mean/p50/p95
     rerank_curve: list[dict[str, float]] = field(default_factory=list)
     published: dict[str, float] = field(default_factory=dict)  # stage -> nDCG@10
@@ -286,21 +287,41 @@ def measure(qrels: dict[str, dict[str, int]], runs: dict[str, Run]) -> dict[str,
     return out
 
 
-def significance(qrels: dict[str, dict[str, int]], runs: dict[str, Run]) -> dict[str, dict]:
-    """Paired t-test p-values of each run against ``bm25`` (ranx.compare), per metric."""
+def significance(
+    qrels: dict[str, dict[str, int]], runs: dict[str, Run], baseline: str = "bm25"
+) -> dict[str, dict]:
+    """Paired t-test p-values of each run against ``baseline`` (ranx.compare), per metric."""
     from ranx import Qrels, compare
     from ranx import Run as RxRun
 
-    if "bm25" not in runs or len(runs) < 2 or len(qrels) < 2:
+    if baseline not in runs or len(runs) < 2 or len(qrels) < 2:
         return {}
     rx = [RxRun({q: runs[n].get(q) or {"__none__": 0.0} for q in qrels}, name=n) for n in runs]
     report = compare(Qrels(qrels), rx, list(METRICS), stat_test="student", make_comparable=True)
     d = report.to_dict()
     return {
-        n: {m: round(float(d["bm25"]["comparisons"][n][m]), 4) for m in METRICS}
+        n: {m: round(float(d[baseline]["comparisons"][n][m]), 4) for m in METRICS}
         for n in runs
-        if n != "bm25"
+        if n != baseline
     }
+
+
+def rerank_vs_hybrid(qrels: dict[str, dict[str, int]], runs: dict[str, Run]) -> dict[str, float]:
+    """p-values of rerank against the hybrid ranking it reorders: does reranking help?"""
+    if "rerank" not in runs or "hybrid" not in runs:
+        return {}
+    pair = {"hybrid": runs["hybrid"], "rerank": runs["rerank"]}
+    return significance(qrels, pair, baseline="hybrid").get("rerank", {})
+
+
+def read_trec(path: str | Path) -> Run:
+    """A TREC run file (``qid Q0 docid rank score name``) back as {qid: {docid: score}}."""
+    run: Run = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            qid, _, doc_id, _, score, *_ = line.split()
+            run.setdefault(qid, {})[doc_id] = float(score)
+    return run
 
 
 def write_trec(run: Run, path: Path, name: str) -> None:
@@ -360,6 +381,7 @@ def evaluate_collection(
         n_docs=len(collection.corpus),
         stages=measure(qrels, runs),
         p_values=significance(qrels, runs),
+        p_rerank_vs_hybrid=rerank_vs_hybrid(qrels, runs),
         latency_ms={s: _latency(v) for s, v in lat.items()},
         published=PUBLISHED.get(collection.name, {}),
         index_dir=str(index_dir),

@@ -63,7 +63,15 @@ def _retrieval(args: argparse.Namespace) -> int:
         Path(args.out, "results.json").write_text(json.dumps(data, indent=2) + "\n")
         report.retrieval_report(data, Path(args.out))
     if args.json:
-        keys = ("collection", "n_queries", "stages", "p_values", "published", "rerank_curve")
+        keys = (
+            "collection",
+            "n_queries",
+            "stages",
+            "p_values",
+            "p_rerank_vs_hybrid",
+            "published",
+            "rerank_curve",
+        )
         json.dump({k: data[k] for k in keys}, sys.stdout, indent=2)
         print()
     else:

@@ -95,6 +95,7 @@ def test_rerank_with_injected_scorer(tiny, cache, embedder):
     assert scorer.calls == 3
     assert r.stages["rerank"] == {"ndcg@10": 1.0, "mrr@10": 1.0, "recall@100": 1.0, "map": 1.0}
     assert set(r.p_values) == {"hybrid", "rerank"}
+    assert set(r.p_rerank_vs_hybrid) == {"ndcg@10", "mrr@10", "recall@100", "map"}
     assert [c["depth"] for c in r.rerank_curve] == [10, 30, 50, 100]
     assert all(c["ndcg@10"] == 1.0 for c in r.rerank_curve)
 
@@ -225,3 +226,22 @@ def test_med_end_to_end(shared_data, tmp_path, embedder):
     assert r.n_queries == 30
     assert r.stages["bm25"]["ndcg@10"] == pytest.approx(0.708, abs=0.01)
     assert r.stages["hybrid"]["ndcg@10"] > r.stages["bm25"]["ndcg@10"]
+
+
+def test_rerank_vs_hybrid_is_a_paired_t_test_and_runs_round_trip(tmp_path):
+    import math
+
+    from scipy.stats import ttest_rel
+
+    qrels = {"q1": {"d1": 1}, "q2": {"d2": 1}, "q3": {"d3": 1}}
+    # hybrid puts every relevant document second; rerank lifts two of them to first
+    hybrid = {q: {"x": 2.0, f"d{q[1]}": 1.0} for q in qrels}
+    rerank = {"q1": {"d1": 2.0, "x": 1.0}, "q2": {"d2": 2.0, "x": 1.0}, "q3": hybrid["q3"]}
+    second = 1 / math.log2(3)  # nDCG@10 of a single relevant document at rank 2
+    expected = ttest_rel([1.0, 1.0, second], [second] * 3).pvalue
+    p = retrieval.rerank_vs_hybrid(qrels, {"bm25": hybrid, "hybrid": hybrid, "rerank": rerank})
+    assert p["ndcg@10"] == pytest.approx(expected, abs=1e-4)
+    assert retrieval.rerank_vs_hybrid(qrels, {"hybrid": hybrid}) == {}
+
+    retrieval.write_trec(rerank, tmp_path / "run.trec", "rerank")
+    assert retrieval.read_trec(tmp_path / "run.trec") == rerank
