@@ -33,6 +33,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import sqlite3
 import statistics
 import time
@@ -300,10 +301,15 @@ def significance(
     report = compare(Qrels(qrels), rx, list(METRICS), stat_test="student", make_comparable=True)
     d = report.to_dict()
     return {
-        n: {m: round(float(d[baseline]["comparisons"][n][m]), 4) for m in METRICS}
+        n: {m: _p_value(d[baseline]["comparisons"][n][m]) for m in METRICS}
         for n in runs
         if n != baseline
     }
+
+
+def _p_value(p: float) -> float | None:
+    """Rounded p, or None when the test is undefined (every paired difference is 0)."""
+    return None if math.isnan(p) else round(float(p), 4)
 
 
 def rerank_vs_hybrid(qrels: dict[str, dict[str, int]], runs: dict[str, Run]) -> dict[str, float]:

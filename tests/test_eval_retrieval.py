@@ -241,6 +241,7 @@ def test_rerank_vs_hybrid_is_a_paired_t_test_and_runs_round_trip(tmp_path):
     expected = ttest_rel([1.0, 1.0, second], [second] * 3).pvalue
     p = retrieval.rerank_vs_hybrid(qrels, {"bm25": hybrid, "hybrid": hybrid, "rerank": rerank})
     assert p["ndcg@10"] == pytest.approx(expected, abs=1e-4)
+    assert p["recall@100"] is None  # same recall on every query: no test, not NaN
     assert retrieval.rerank_vs_hybrid(qrels, {"hybrid": hybrid}) == {}
 
     retrieval.write_trec(rerank, tmp_path / "run.trec", "rerank")
