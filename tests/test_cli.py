@@ -37,10 +37,15 @@ def test_build_skips_bad_records_reports_them_and_exits_3(fixtures, tmp_path):
     assert "bad.jsonl:4: bad date" in proc.stderr
     assert "Batches" not in proc.stderr  # no progress bars in --json mode
 
-    proc = run("-m", "ranker", "OPEC cut", "--index", str(out), "--json", "-k", "2")
+    search = ("-m", "ranker", "OPEC cut", "--index", str(out), "--json", "-k", "2")
+    proc = run(*search, "--rerank-depth", "0")  # the fused ranking alone
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["query"] == "OPEC cut" and data["results"][0]["id"] == "oil-2"
+    assert "rerank" not in data["results"][0]["stages"]
+    proc = run(*search)  # the shipped reranker on top
+    assert proc.returncode == 0, proc.stderr
+    assert "rerank" in json.loads(proc.stdout)["results"][0]["stages"]
 
 
 def test_strict_build_changes_nothing(fixtures, tmp_path):
