@@ -109,12 +109,18 @@ def plot_stages(stages: dict[str, dict[str, float]], path: Path, title: str) -> 
     return path
 
 
-def plot_rerank_curve(curve: Sequence[dict], path: Path, title: str) -> Path:
-    """nDCG@10 (left axis) and mean latency (right axis) against rerank depth."""
+def plot_rerank_curve(
+    curve: Sequence[dict], path: Path, title: str, baseline: float | None = None
+) -> Path:
+    """nDCG@10 (left axis) and mean latency (right axis) against rerank depth;
+    ``baseline``: the nDCG@10 of the ranking before reranking (a dotted line)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.6))
     depths = [c["depth"] for c in curve]
-    ax.plot(depths, [c["ndcg@10"] for c in curve], "o-", color="C0")
+    ax.plot(depths, [c["ndcg@10"] for c in curve], "o-", color="C0", label="rerank")
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", linestyle=":", label="hybrid, not reranked")
+        ax.legend(loc="lower right", fontsize=8)
     ax.set_xlabel("rerank depth (fused passages rescored)")
     ax.set_ylabel("nDCG@10", color="C0")
     ax2 = ax.twinx()
@@ -228,7 +234,10 @@ def retrieval_report(data: dict, out: Path) -> Path:
         )
     lines += ["", "![metric per stage](stages.png)", ""]
     if data.get("rerank_curve"):
-        plot_rerank_curve(data["rerank_curve"], out / "rerank_depth.png", f"{name}: rerank depth")
+        hybrid = data["stages"].get("hybrid", {}).get("ndcg@10")
+        plot_rerank_curve(
+            data["rerank_curve"], out / "rerank_depth.png", f"{name}: rerank depth", hybrid
+        )
         lines += ["| rerank depth | nDCG@10 | mean ms |", "|---|---|---|"]
         lines += [
             f"| {c['depth']} | {_fmt(c['ndcg@10'])} | {_fmt(c.get('mean'), 1)} |"
