@@ -180,7 +180,8 @@ def run_enrich_rest(args: argparse.Namespace) -> int:
         lead_words=int(manifest.enrichment.get("lead_words", 60)),
         batch=16,
     )
-    todo = sorted(set(range(store.n_articles)) - cache.done(range(store.n_articles)))
+    every = range(store.n_articles)
+    todo = sorted(set(every) - cache.done(every))
     todo = todo[: args.limit]
     start = time.perf_counter()
     for first in tqdm(range(0, len(todo), 64), desc="enrich-rest", disable=args.json):

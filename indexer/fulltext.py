@@ -31,6 +31,8 @@ from indexer.enrich import FoundEntity, Tagger, lead
 from indexer.store import ArticleStore
 
 CACHE = "fulltext.sqlite"
+#: article numbers per ``IN (...)`` query (SQLite allows 999 parameters in old builds)
+MAX_PARAMS = 900
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS done (article INTEGER PRIMARY KEY, tagger TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entities (
@@ -88,26 +90,37 @@ class FullTextEntities:
             self._local.conn = conn
         return conn
 
-    def done(self, nums: Sequence[int]) -> set[int]:
-        """Which of ``nums`` have their full text tagged (by this tagger)."""
+    def done(self, nums: Iterable[int]) -> set[int]:
+        """Which of ``nums`` have their full text tagged (by this tagger).
+
+        Asked in chunks, so that a whole corpus stays under SQLite's bound on the
+        number of query parameters.
+        """
         nums = [int(n) for n in nums]
-        if not nums:
-            return set()
-        marks = ",".join("?" * len(nums))
-        rows = self._conn().execute(
-            f"SELECT article FROM done WHERE tagger = ? AND article IN ({marks})",
-            [self.tagger_name, *nums],
-        )
-        return {r[0] for r in rows}
+        out: set[int] = set()
+        for first in range(0, len(nums), MAX_PARAMS):
+            chunk = nums[first : first + MAX_PARAMS]
+            rows = self._conn().execute(
+                f"SELECT article FROM done WHERE tagger = ? AND article IN "
+                f"({','.join('?' * len(chunk))})",
+                [self.tagger_name, *chunk],
+            )
+            out.update(r[0] for r in rows)
+        return out
 
     def count(self) -> int:
         """How many articles have their full text tagged."""
         sql = "SELECT COUNT(*) FROM done WHERE tagger = ?"
         return int(self._conn().execute(sql, (self.tagger_name,)).fetchone()[0])
 
-    def cached(self, nums: Sequence[int]) -> dict[int, list[FoundEntity]]:
-        """Entities of the rest of the text, for the articles of ``nums`` that are done."""
+    def cached(
+        self, nums: Sequence[int], queue_missing: bool = False
+    ) -> dict[int, list[FoundEntity]]:
+        """Entities of the rest of the text, for the articles of ``nums`` that are done;
+        ``queue_missing``: also queue the others for the worker (what a search does)."""
         ready = sorted(self.done(nums))
+        if queue_missing:
+            self._enqueue(set(int(n) for n in nums) - set(ready))
         out: dict[int, list[FoundEntity]] = {n: [] for n in ready}
         if not ready:
             return out
@@ -124,9 +137,12 @@ class FullTextEntities:
     def request(self, nums: Iterable[int]) -> int:
         """Queue the articles of ``nums`` not done yet; returns how many were queued."""
         nums = [int(n) for n in nums]
-        todo = set(nums) - self.done(nums)
+        return self._enqueue(set(nums) - self.done(nums))
+
+    def _enqueue(self, todo: set[int]) -> int:
+        """Queue the articles of ``todo`` that are not queued already."""
         with self._lock:
-            todo -= self._pending
+            todo = todo - self._pending
             self._pending |= todo
         for n in sorted(todo):
             self._queue.put(n)
@@ -153,19 +169,29 @@ class FullTextEntities:
 
     def run_pending(self, limit: int | None = None) -> int:
         """Tag queued articles in this thread (at most ``limit``); returns how many."""
+        taken = self._take(limit)
+        try:
+            return self.tag_articles(taken)
+        finally:
+            self._release(taken)
+
+    def _take(self, limit: int | None) -> list[int]:
+        """Queued articles, without waiting, up to ``limit``; a stop request stays queued."""
         taken: list[int] = []
         while limit is None or len(taken) < limit:
             try:
                 n = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if n is not None:
-                taken.append(n)
-        try:
-            return self.tag_articles(taken)
-        finally:
-            with self._lock:
-                self._pending -= set(taken)
+            if n is None:
+                self._queue.put(None)  # for the worker, which stops on it
+                break
+            taken.append(n)
+        return taken
+
+    def _release(self, nums: list[int]) -> None:
+        with self._lock:
+            self._pending -= set(nums)
 
     def start(self) -> None:
         """Start the background worker (a daemon thread; idempotent)."""
@@ -182,24 +208,11 @@ class FullTextEntities:
             self._worker = None
 
     def _work(self) -> None:
-        while True:
-            n = self._queue.get()
-            if n is None:
-                return
-            batch = [n]
-            while len(batch) < self.batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)
-                    break
-                batch.append(more)
+        while (n := self._queue.get()) is not None:
+            batch = [n, *self._take(self.batch - 1)]
             try:
                 self.tag_articles(batch)
             except Exception as exc:  # keep serving; the failure is reported on /api/health
                 self.errors = [*self.errors[-9:], f"articles {batch}: {exc}"]
             finally:
-                with self._lock:
-                    self._pending -= set(batch)
+                self._release(batch)

@@ -249,8 +249,7 @@ class Searcher:
         labels = self.store.labels(nums)
         rest: dict[int, list] = {}
         if self.fulltext is not None:  # entities past the lead: cached, else queued
-            rest = self.fulltext.cached(nums)
-            self.fulltext.request(n for n in nums if n not in rest)
+            rest = self.fulltext.cached(nums, queue_missing=True)
         terms = set(self.bm25.tokenizer(query))
         by_passage = {a.pid: a for a in answers}
         results = []

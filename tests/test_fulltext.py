@@ -102,3 +102,19 @@ def test_page_offers_later_entities_as_searches_not_filters(lazy):
     assert 'class="chip chip-more ent-LOC" href="/?q=Brazil"' in html
     chips = html[html.index('class="chips"') :]
     assert "LOC%3DBrazil" not in chips[: chips.index("</p>")]  # no filter chip for it
+
+
+def test_done_asks_in_chunks_and_run_pending_leaves_the_stop_request(lazy, monkeypatch):
+    import indexer.fulltext as fulltext
+
+    searcher, _ = lazy
+    monkeypatch.setattr(fulltext, "MAX_PARAMS", 2)  # the whole corpus in many small queries
+    searcher.search(SearchRequest("oil", k=3))
+    searcher.fulltext.run_pending()
+    assert len(searcher.fulltext.done(range(searcher.store.n_articles))) == 3
+
+    searcher.fulltext.start()
+    searcher.fulltext._queue.put(None)  # what close() sends the worker
+    assert searcher.fulltext.run_pending() == 0
+    searcher.fulltext._worker.join(5)
+    assert not searcher.fulltext._worker.is_alive()  # the worker still got it and stopped
