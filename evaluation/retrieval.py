@@ -17,7 +17,8 @@ run reuses it. Each stage answers every judged query through :class:`ranker.sear
   come first by best cross-encoder score, the rest keep the fused order.
 
 Metrics (nDCG@10, MRR@10, Recall@100, MAP; 0-1) come from ``ranx``; each stage is
-compared with BM25 by a paired two-sided Student t-test over queries (``ranx.compare``).
+compared with BM25, and rerank with hybrid, by a paired two-sided Student t-test over
+queries (``evaluation.scoring``).
 A BEIR document without a title gets its first 12 words as title (the indexer needs one).
 
 Worked example (the tiny fixture collection, BM25 only)::
@@ -33,7 +34,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import math
 import sqlite3
 import statistics
 import time
@@ -46,6 +46,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from evaluation.collections import Collection, corpus_file, is_smart, read_beir, write_beir
+from evaluation.scoring import Run, measure, rerank_vs_hybrid, significance, write_trec
 from indexer.article import Article
 from indexer.build import build_index
 from indexer.manifest import MANIFEST
@@ -54,7 +55,6 @@ from newsrank.errors import IndexNotFoundError, NewsrankError
 from ranker.results import SearchRequest
 from ranker.search import Searcher
 
-METRICS = ("ndcg@10", "mrr@10", "recall@100", "map")
 STAGES = ("bm25", "dense", "hybrid", "rerank")
 STAGE_CONFIG = {"bm25": ("bm25",), "dense": ("dense",), "hybrid": ("bm25", "dense")}
 CURVE_DEPTHS = (10, 30, 50, 100)
@@ -62,7 +62,6 @@ TITLE_WORDS = 12
 #: Published nDCG@10 for the same collection and a comparable stage (BEIR paper,
 #: Thakur et al. 2021: BM25 and BM25 + MiniLM-L6 cross-encoder on SciFact).
 PUBLISHED = {"scifact": {"bm25": 0.665, "rerank": 0.688}}
-Run = dict[str, dict[str, float]]
 log = logging.getLogger(__name__)
 
 
@@ -272,71 +271,6 @@ def run_stages(
             curve.append({"depth": d, "run": run, "ms": ms})
         curve.reverse()
     return runs, lat, curve
-
-
-def measure(qrels: dict[str, dict[str, int]], runs: dict[str, Run]) -> dict[str, dict[str, float]]:
-    """Mean metrics per run with ranx (queries a run left empty score 0)."""
-    from ranx import Qrels, evaluate
-    from ranx import Run as RxRun
-
-    q = Qrels(qrels)
-    out = {}
-    for name, run in runs.items():
-        full = {qid: run.get(qid) or {"__none__": 0.0} for qid in qrels}
-        scores = evaluate(q, RxRun(full, name=name), list(METRICS), make_comparable=True)
-        out[name] = {m: round(float(scores[m]), 4) for m in METRICS}
-    return out
-
-
-def significance(
-    qrels: dict[str, dict[str, int]], runs: dict[str, Run], baseline: str = "bm25"
-) -> dict[str, dict]:
-    """Paired t-test p-values of each run against ``baseline`` (ranx.compare), per metric."""
-    from ranx import Qrels, compare
-    from ranx import Run as RxRun
-
-    if baseline not in runs or len(runs) < 2 or len(qrels) < 2:
-        return {}
-    rx = [RxRun({q: runs[n].get(q) or {"__none__": 0.0} for q in qrels}, name=n) for n in runs]
-    report = compare(Qrels(qrels), rx, list(METRICS), stat_test="student", make_comparable=True)
-    d = report.to_dict()
-    return {
-        n: {m: _p_value(d[baseline]["comparisons"][n][m]) for m in METRICS}
-        for n in runs
-        if n != baseline
-    }
-
-
-def _p_value(p: float) -> float | None:
-    """Rounded p, or None when the test is undefined (every paired difference is 0)."""
-    return None if math.isnan(p) else round(float(p), 4)
-
-
-def rerank_vs_hybrid(qrels: dict[str, dict[str, int]], runs: dict[str, Run]) -> dict[str, float]:
-    """p-values of rerank against the hybrid ranking it reorders: does reranking help?"""
-    if "rerank" not in runs or "hybrid" not in runs:
-        return {}
-    pair = {"hybrid": runs["hybrid"], "rerank": runs["rerank"]}
-    return significance(qrels, pair, baseline="hybrid").get("rerank", {})
-
-
-def read_trec(path: str | Path) -> Run:
-    """A TREC run file (``qid Q0 docid rank score name``) back as {qid: {docid: score}}."""
-    run: Run = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            qid, _, doc_id, _, score, *_ = line.split()
-            run.setdefault(qid, {})[doc_id] = float(score)
-    return run
-
-
-def write_trec(run: Run, path: Path, name: str) -> None:
-    """One TREC run file: ``qid Q0 docid rank score name``."""
-    with open(path, "w", encoding="utf-8") as f:
-        for qid, docs in run.items():
-            ranked = sorted(docs.items(), key=lambda kv: -kv[1])
-            for rank, (doc_id, score) in enumerate(ranked, start=1):
-                f.write(f"{qid} Q0 {doc_id} {rank} {score:.6f} {name}\n")
 
 
 def _latency(ms: list[float]) -> dict[str, float]:

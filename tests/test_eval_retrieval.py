@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pytest
 
-from evaluation import collections, knownitem, retrieval
+from evaluation import collections, knownitem, retrieval, scoring
 from indexer.article import Article
 from newsrank.errors import NewsrankError
 
@@ -74,7 +74,7 @@ def test_index_cache_is_reused(tiny, cache, embedder):
 def test_measure_hand_made_runs():
     qrels = {"a": {"x": 1}, "b": {"y": 1, "z": 1}}
     runs = {"r": {"a": {"w": 2.0, "x": 1.0}, "b": {"y": 3.0, "v": 2.0, "z": 1.0}}}
-    m = retrieval.measure(qrels, runs)["r"]
+    m = scoring.measure(qrels, runs)["r"]
     ndcg_b = (1 + 1 / 2) / (1 + 1 / L3)  # relevant at ranks 1 and 3
     assert m["ndcg@10"] == pytest.approx(((1 / L3) + ndcg_b) / 2, abs=1e-4)
     assert m["mrr@10"] == pytest.approx((0.5 + 1) / 2, abs=1e-4)
@@ -239,10 +239,10 @@ def test_rerank_vs_hybrid_is_a_paired_t_test_and_runs_round_trip(tmp_path):
     rerank = {"q1": {"d1": 2.0, "x": 1.0}, "q2": {"d2": 2.0, "x": 1.0}, "q3": hybrid["q3"]}
     second = 1 / math.log2(3)  # nDCG@10 of a single relevant document at rank 2
     expected = ttest_rel([1.0, 1.0, second], [second] * 3).pvalue
-    p = retrieval.rerank_vs_hybrid(qrels, {"bm25": hybrid, "hybrid": hybrid, "rerank": rerank})
+    p = scoring.rerank_vs_hybrid(qrels, {"bm25": hybrid, "hybrid": hybrid, "rerank": rerank})
     assert p["ndcg@10"] == pytest.approx(expected, abs=1e-4)
     assert p["recall@100"] is None  # same recall on every query: no test, not NaN
-    assert retrieval.rerank_vs_hybrid(qrels, {"hybrid": hybrid}) == {}
+    assert scoring.rerank_vs_hybrid(qrels, {"hybrid": hybrid}) == {}
 
-    retrieval.write_trec(rerank, tmp_path / "run.trec", "rerank")
-    assert retrieval.read_trec(tmp_path / "run.trec") == rerank
+    scoring.write_trec(rerank, tmp_path / "run.trec", "rerank")
+    assert scoring.read_trec(tmp_path / "run.trec") == rerank
