@@ -6,20 +6,22 @@ import argparse
 
 from newsrank.errors import NewsrankError
 
+#: The shipped head each evaluation scores unless --model names another.
+DEFAULT_MODEL = {"reader": "reader", "tagger": "tagger", "classifier": "topic-agnews"}
+
 
 def _run(args: argparse.Namespace) -> int:
     from evaluation import heads
     from evaluation.cli import emit
 
+    model = args.model or DEFAULT_MODEL[args.target]
     try:
         if args.target == "reader":
-            result = heads.eval_reader(
-                args.data, args.model or "reader", args.articles, args.max_answer_len
-            )
+            result = heads.eval_reader(args.data, model, args.articles, args.max_answer_len)
         elif args.target == "tagger":
-            result = heads.eval_tagger(args.data, args.model or "tagger")
+            result = heads.eval_tagger(args.data, model)
         else:
-            result = heads.eval_classifier(args.data, args.model or "topic-agnews")
+            result = heads.eval_classifier(args.data, model)
     except (FileNotFoundError, ValueError) as exc:
         raise NewsrankError(str(exc)) from exc
     if args.out:
@@ -28,9 +30,8 @@ def _run(args: argparse.Namespace) -> int:
         from evaluation.report import head_report, provenance
         from newsrank.invocation import current
 
-        default_model = {"reader": "reader", "tagger": "tagger"}.get(args.target, "topic-agnews")
         record = {
-            "model": args.model or default_model,
+            "model": model,
             "data": args.data,
             **result,
             "provenance": provenance(current()),
