@@ -18,13 +18,7 @@ import sys
 from pathlib import Path
 
 from newsrank.errors import NewsrankError
-
-
-def _command() -> str:
-    """The command line that is running, as a user would type it."""
-    from newsrank.invocation import current
-
-    return current()
+from newsrank.invocation import current
 
 
 def _stages(text: str) -> list[str]:
@@ -58,7 +52,7 @@ def _retrieval(args: argparse.Namespace) -> int:
         raise NewsrankError(str(exc)) from exc
     data = result.to_dict()
     if args.out:
-        meta = report.provenance(_command())
+        meta = report.provenance(current())
         data["provenance"] = meta
         Path(args.out, "results.json").write_text(json.dumps(data, indent=2) + "\n")
         report.retrieval_report(data, Path(args.out))
@@ -99,7 +93,7 @@ def _latency(args: argparse.Namespace) -> int:
     )
     data = result.to_dict()
     if args.out:
-        data["provenance"] = report.provenance(_command())
+        data["provenance"] = report.provenance(current())
         Path(args.out).mkdir(parents=True, exist_ok=True)
         Path(args.out, "latency.json").write_text(json.dumps(data, indent=2) + "\n")
         report.latency_report(data, Path(args.out), result.samples_ms)

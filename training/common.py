@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from newsrank.invocation import current
 from ranker.heads.loading import HeadSpec, save_head
 from training.trainer import FitResult, TrainConfig
 
@@ -54,13 +55,6 @@ def pad_collate(pad_id: int = 0) -> Any:
     return collate
 
 
-def command_line() -> str:
-    """The exact command that is running, for metrics.json."""
-    from newsrank.invocation import current
-
-    return current()
-
-
 def finish(
     model: torch.nn.Module,
     spec: HeadSpec,
@@ -80,7 +74,7 @@ def finish(
         "steps": result.steps,
         "device": str(next(model.parameters()).device),
         "threads": torch.get_num_threads(),
-        "command": command_line(),
+        "command": current(),  # the exact command that is running
         "config": asdict(cfg),
         "data": data or {},
     }
