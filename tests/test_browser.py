@@ -69,9 +69,28 @@ def browser():
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.set_page_load_timeout(30)
+    driver.implicitly_wait(0)
     ARTIFACTS.mkdir(exist_ok=True)
     yield driver
     driver.quit()
+
+
+def navigate(browser, action) -> None:
+    """Run ``action`` (a click or an Enter that loads a page) and wait for the new page.
+
+    Selenium returns from a click as soon as the event is sent, so a lookup right after
+    it can see the old page, or no page at all. Waiting for the old ``<html>`` element
+    to go stale, then for the new document to finish loading, removes that race.
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = browser.find_element(By.TAG_NAME, "html")
+    action()
+    wait = WebDriverWait(browser, 30)
+    wait.until(expected_conditions.staleness_of(old))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def test_search_answer_facets_and_narrowing(browser, live_url):
@@ -80,7 +99,9 @@ def test_search_answer_facets_and_narrowing(browser, live_url):
 
     browser.get(live_url + "/")
     box = browser.find_element(By.NAME, "q")
-    box.send_keys("who insists N95 masks guard against the virus?", Keys.ENTER)
+    navigate(
+        browser, lambda: box.send_keys("who insists N95 masks guard against the virus?", Keys.ENTER)
+    )
     answer = browser.find_element(By.CSS_SELECTOR, ".answer-box .answer-text")
     assert answer.text == "mask makers"
     results = browser.find_elements(By.CSS_SELECTOR, "ol.results li.result")
@@ -90,7 +111,7 @@ def test_search_answer_facets_and_narrowing(browser, live_url):
     total_before = browser.find_element(By.CSS_SELECTOR, ".summary").text
     facet = browser.find_element(By.CSS_SELECTOR, '.facet-topic a[data-facet="topic"]')
     label = facet.text
-    facet.click()
+    navigate(browser, facet.click)
     chip = browser.find_element(By.CSS_SELECTOR, ".active-filters .chip.active")
     assert label in chip.text
     total_after = browser.find_element(By.CSS_SELECTOR, ".summary").text
@@ -106,7 +127,7 @@ def test_entity_chip_filters(browser, live_url):
     browser.get(live_url + "/?q=oil+production+cut")
     chip = browser.find_element(By.CSS_SELECTOR, "p.chips a.ent-ORG")
     assert chip.text == "OPEC"
-    chip.click()
+    navigate(browser, chip.click)
     titles = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "li.result h2")]
     assert titles == ["OPEC and Russia agree record production cut"]
 
@@ -118,7 +139,7 @@ def test_analyze_page_shows_topic_and_entities(browser, live_url):
     browser.find_element(By.NAME, "text").send_keys(
         "OPEC and Russia cut oil output <script>x</script>"
     )
-    browser.find_element(By.CSS_SELECTOR, "form button").click()
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, "form button").click)
     rows = browser.find_elements(By.CSS_SELECTOR, "table.bars tr")
     assert rows[0].find_element(By.TAG_NAME, "th").text == "Business"
     marked = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".marked mark.ent")]
