@@ -30,6 +30,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from newsrank.config import HeadsConfig, SearchConfig  # noqa: E402
+from newsrank.threads import use_torch_threads  # noqa: E402
 from ranker.loaders import load_heads  # noqa: E402
 from ranker.results import SearchRequest  # noqa: E402
 from ranker.search import Searcher  # noqa: E402
@@ -84,10 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    if args.torch_threads:
-        import torch
-
-        torch.set_num_threads(args.torch_threads)
+    use_torch_threads(args.torch_threads)
     queries = [q.strip() for q in Path(args.queries).read_text().splitlines() if q.strip()]
     rss_start = peak_rss_mb()
     t = time.perf_counter()

@@ -33,6 +33,7 @@ import numpy as np
 
 from newsrank.config import HeadsConfig
 from newsrank.errors import NewsrankError
+from newsrank.threads import use_torch_threads
 from ranker.results import SearchRequest
 from ranker.search import Searcher
 
@@ -143,8 +144,7 @@ def evaluate_latency(
 
     if repeats < 1 or any(c < 1 for c in clients):
         raise NewsrankError("--repeats and every --clients value must be at least 1")
-    if torch_threads:
-        torch.set_num_threads(torch_threads)
+    use_torch_threads(torch_threads)
     queries = read_queries(queries_file, max_queries)
     searcher = searcher or Searcher(index)
     base = searcher.config

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from newsrank.errors import NewsrankError
 from newsrank.invocation import current
+from newsrank.threads import use_torch_threads
 
 
 def _stages(text: str) -> list[str]:
@@ -29,10 +30,7 @@ def _retrieval(args: argparse.Namespace) -> int:
     from evaluation import report
     from evaluation.retrieval import evaluate_collection, load_reranker
 
-    if args.torch_threads:
-        import torch
-
-        torch.set_num_threads(args.torch_threads)
+    use_torch_threads(args.torch_threads)
     reranker = None
     if "rerank" in _stages(args.stages):
         reranker = load_reranker(args.reranker)

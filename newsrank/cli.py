@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 from newsrank import invocation
 from newsrank.errors import NewsrankError
+from newsrank.threads import use_torch_threads
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 
@@ -77,11 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if args.global_torch_threads > 0:
-        import torch
-
-        torch.set_num_threads(args.global_torch_threads)
     try:
+        use_torch_threads(args.global_torch_threads)
         return int(args.func(args) or 0)
     except NewsrankError as exc:
         print(f"newsrank: error: {exc}", file=sys.stderr)

@@ -101,6 +101,13 @@ def test_search_cli_text_output_and_errors(index_dir, capsys):
     assert "no index at" in capsys.readouterr().err
 
 
+def test_negative_torch_threads_is_a_clear_error(index_dir, capsys):
+    assert main(["--torch-threads", "-1", "search", "--index", str(index_dir), "oil"]) == 1
+    assert "torch threads must be 0 (torch's choice) or a positive count, got -1" in (
+        capsys.readouterr().err
+    )
+
+
 def test_usage_errors(capsys, tmp_path):
     assert main(["index", "build", "--index", str(tmp_path / "i")]) == 2
     assert (

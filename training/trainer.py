@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from newsrank.threads import use_torch_threads
 from ranker.heads.loading import HeadSpec, add_lora, build_model, pick_device, trainable_state
 
 log = logging.getLogger(__name__)
@@ -75,8 +76,7 @@ def seed_everything(seed: int) -> None:
 def setup(cfg: TrainConfig) -> torch.device:
     """Seeds, thread count and device of a run."""
     seed_everything(cfg.seed)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    use_torch_threads(cfg.threads)
     return pick_device(cfg.device)
 
 
