@@ -77,3 +77,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (``item.report_call``), so that a
+    fixture can act on failure (the browser tests save the page they saw)."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

@@ -75,6 +75,17 @@ def browser():
     driver.quit()
 
 
+@pytest.fixture(autouse=True)
+def page_on_failure(request, browser):
+    """When a test fails, save the page it saw (screenshot and HTML) to test-artifacts/."""
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        name = request.node.name
+        browser.save_screenshot(str(ARTIFACTS / f"{name}-failed.png"))
+        (ARTIFACTS / f"{name}-failed.html").write_text(browser.page_source)
+
+
 def navigate(browser, action) -> None:
     """Run ``action`` (a click or an Enter that loads a page) and wait for the new page.
 
