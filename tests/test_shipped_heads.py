@@ -63,3 +63,15 @@ def test_reranker_prefers_the_relevant_passage():
         ["Liverpool won the league title after thirty years.", CHAPTER_CONTEXT],
     )
     assert ranked[0].index == 1
+
+
+def test_loading_is_quiet_and_leaves_transformers_settings_alone(capfd):
+    from transformers.utils import logging as hf_logging
+
+    from ranker.heads.classifier import TextClassifier
+
+    before = (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled())
+    TextClassifier(shipped("topic-bbc"))
+    err = capfd.readouterr().err
+    assert "Loading weights" not in err and "MISSING" not in err, err
+    assert (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()) == before

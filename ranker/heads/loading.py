@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from newsrank.errors import NewsrankError
-from newsrank.modelpath import resolve_model
+from newsrank.modelpath import quiet_transformers, resolve_model
 from ranker.heads.registry import resolve_head
 
 DEFAULT_BACKBONE = "sentence-transformers/all-MiniLM-L6-v2"
@@ -95,22 +95,14 @@ def build_model(spec: HeadSpec) -> torch.nn.Module:
             kwargs["label2id"] = {lab: i for i, lab in enumerate(spec.labels)}
         if spec.options.get("problem_type"):
             kwargs["problem_type"] = spec.options["problem_type"]
-    from transformers.utils import logging as hf_logging
-
-    # The backbone has no weights for the new head: transformers reports them as
-    # "MISSING" on every load. That is expected here (the head's own weights are
-    # loaded next), so keep the report out of users' terminals.
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
     try:
-        return model_class(spec.task).from_pretrained(resolve_model(spec.backbone), **kwargs)
+        with quiet_transformers():
+            return model_class(spec.task).from_pretrained(resolve_model(spec.backbone), **kwargs)
     except OSError as exc:
         raise HeadLoadError(
             f"cannot load backbone {spec.backbone!r} ({exc}); give a local path or an HF id "
             "that is cached (HF_HUB_OFFLINE=1 forbids downloads)"
         ) from exc
-    finally:
-        hf_logging.set_verbosity(verbosity)
 
 
 def add_lora(model: torch.nn.Module, spec: HeadSpec, dropout: float = 0.0) -> torch.nn.Module:
@@ -192,7 +184,8 @@ def load_head(
             model.load_state_dict(state, strict=False)
             model = model.merge_and_unload()
         else:
-            model = model_class(task).from_pretrained(path)
+            with quiet_transformers():
+                model = model_class(task).from_pretrained(path)
         tok_ref = spec.backbone
     else:
         if Path(path).exists() and not (Path(path) / "config.json").is_file():
@@ -202,7 +195,8 @@ def load_head(
                 "topic-bbc) or an HF model id"
             )
         try:
-            model = model_class(task).from_pretrained(resolve_model(path))
+            with quiet_transformers():
+                model = model_class(task).from_pretrained(resolve_model(path))
         except (OSError, ValueError) as exc:
             raise HeadLoadError(f"cannot load {name_or_path!r} as a {task}: {exc}") from exc
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
