@@ -74,9 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     invocation.record(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING
+    handler = logging.StreamHandler()
+    # The level goes on the handler too: bm25s sets its own logger to DEBUG when it
+    # is imported (later, lazily), which a level on the root logger alone lets through.
+    handler.setLevel(level)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        level=level, format="%(levelname)s %(name)s: %(message)s", handlers=[handler]
     )
     try:
         use_torch_threads(args.global_torch_threads)
