@@ -49,27 +49,33 @@ def classification_scores(
     return ClassificationScores(acc, sum(f1s) / max(len(f1s), 1), n, list(labels), conf)
 
 
-def eval_classifier(data: str, model: str = "topic-agnews", batch_size: int = 32) -> dict:
+def eval_classifier(
+    data: str, model: str = "topic-agnews", batch_size: int = 32, precision: str = "auto"
+) -> dict:
     """Score a classifier head on a CSV with text,label columns."""
     from ranker.heads.classifier import TextClassifier
     from training.data_classify import load_csv
 
     rows = load_csv(data)
-    clf = TextClassifier(model, batch_size=batch_size)
+    clf = TextClassifier(model, batch_size=batch_size, precision=precision)
     pred = [scores[0].label for scores in clf.predict([t for t, _ in rows])]
-    return asdict(classification_scores([lab for _, lab in rows], pred, clf.labels))
+    scores = asdict(classification_scores([lab for _, lab in rows], pred, clf.labels))
+    return {**scores, "dtype": clf.precision}
 
 
-def eval_tagger(data: str, model: str = "tagger", batch_size: int = 32) -> dict[str, Any]:
+def eval_tagger(
+    data: str, model: str = "tagger", batch_size: int = 32, precision: str = "auto"
+) -> dict[str, Any]:
     """Entity-level seqeval scores of a tagger head on a CoNLL-2003 file."""
     from ranker.heads.tagger import EntityTagger
     from training.data_conll import read_conll
     from training.tagger import seqeval_scores
 
     sents = read_conll(data)
-    tagger = EntityTagger(model, batch_size=batch_size)
+    tagger = EntityTagger(model, batch_size=batch_size, precision=precision)
     tagged = tagger.tag_words([w for w, _ in sents])
-    return seqeval_scores([t for _, t in sents], [[tg for tg, _ in row] for row in tagged])
+    scores = seqeval_scores([t for _, t in sents], [[tg for tg, _ in row] for row in tagged])
+    return {**scores, "dtype": tagger.precision}
 
 
 def squad_articles(path: str, articles: str | None) -> slice:
@@ -93,6 +99,7 @@ def eval_reader(
     articles: str | None = None,
     max_answer_len: int = 30,
     batch_size: int = 32,
+    precision: str = "auto",
 ) -> dict[str, Any]:
     """SQuAD EM/F1 (0-100) of a reader head; one context per question."""
     from ranker.heads.reader import Reader
@@ -101,9 +108,9 @@ def eval_reader(
     if not Path(data).is_file():
         raise FileNotFoundError(f"{data} not found: pass a SQuAD json(.gz) file")
     exs = load_squad(data, squad_articles(data, articles))
-    reader = Reader(model, batch_size=batch_size)
+    reader = Reader(model, batch_size=batch_size, precision=precision)
     answers = reader.answer_pairs(
         [e.question for e in exs], [e.context for e in exs], max_answer_len
     )
     preds = [a.text if a else "" for a in answers]
-    return squad_scores(preds, [e.answers for e in exs])
+    return {**squad_scores(preds, [e.answers for e in exs]), "dtype": reader.precision}

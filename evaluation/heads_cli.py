@@ -17,11 +17,13 @@ def _run(args: argparse.Namespace) -> int:
     model = args.model or DEFAULT_MODEL[args.target]
     try:
         if args.target == "reader":
-            result = heads.eval_reader(args.data, model, args.articles, args.max_answer_len)
+            result = heads.eval_reader(
+                args.data, model, args.articles, args.max_answer_len, precision=args.precision
+            )
         elif args.target == "tagger":
-            result = heads.eval_tagger(args.data, model)
+            result = heads.eval_tagger(args.data, model, precision=args.precision)
         else:
-            result = heads.eval_classifier(args.data, model)
+            result = heads.eval_classifier(args.data, model, precision=args.precision)
     except (FileNotFoundError, ValueError) as exc:
         raise NewsrankError(str(exc)) from exc
     if args.out:

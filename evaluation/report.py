@@ -179,7 +179,10 @@ def head_report(target: str, data: dict, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{target}.json").write_text(json.dumps(data, indent=2) + "\n")
     lines = [f"# {target} evaluation: {data.get('model', '')}", ""]
-    lines += [f"- data: `{data.get('data', '')}`", *_provenance_md(data), ""]
+    lines += [f"- data: `{data.get('data', '')}`", *_provenance_md(data)]
+    if data.get("dtype"):
+        lines += [f"- inference arithmetic: {data['dtype']}"]
+    lines += [""]
     if target == "reader":
         lines += ["| exact match | F1 | questions |", "|---|---|---|"]
         lines += [f"| {data['exact_match']:.2f} | {data['f1']:.2f} | {data['n']} |"]
@@ -198,6 +201,13 @@ def head_report(target: str, data: dict, out: Path) -> Path:
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _dtype_md(dtype: dict | None) -> list[str]:
+    """The inference arithmetic line of a report, e.g. ``embedder bf16, reranker bf16``."""
+    if not dtype:
+        return []
+    return ["- inference arithmetic: " + ", ".join(f"{k} {v}" for k, v in dtype.items())]
 
 
 def _provenance_md(data: dict) -> list[str]:
@@ -220,6 +230,7 @@ def retrieval_report(data: dict, out: Path) -> Path:
         f"{data['n_queries']} judged queries, {data['n_docs']} documents. "
         "Metrics by ranx (0-1); p = paired two-sided t-test against bm25 over queries.",
         *_provenance_md(data),
+        *_dtype_md(data.get("dtype")),
         "",
         retrieval_table(data),
         "",

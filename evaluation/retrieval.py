@@ -86,6 +86,8 @@ class RetrievalResult:
     published: dict[str, float] = field(default_factory=dict)  # stage -> nDCG@10
     index_dir: str = ""
     rerank_depth: int = 100
+    # inference arithmetic: {"embedder": "fp32"|"bf16", "reranker": ...} (newsrank.precision)
+    dtype: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -145,6 +147,7 @@ def _open_searcher(
     config: SearchConfig,
     embedder: object | None,
     progress: bool,
+    index_config: IndexConfig | None = None,
 ) -> Searcher:
     """A searcher on the cached index; an index a newer indexer cannot read is rebuilt."""
     try:
@@ -153,11 +156,13 @@ def _open_searcher(
         return searcher
     except (sqlite3.Error, IndexNotFoundError, KeyError) as exc:
         log.warning("cached index %s is stale (%s); rebuilding it", index_dir, exc)
-    build_index(to_articles(collection), index_dir, embedder=embedder, progress=progress)
+    build_index(
+        to_articles(collection), index_dir, index_config, embedder=embedder, progress=progress
+    )
     return Searcher(index_dir, config, embedder=embedder)
 
 
-def load_reranker(name: str = "reranker") -> PairScorer:
+def load_reranker(name: str = "reranker", precision: str = "auto") -> PairScorer:
     """The cross-encoder head, or a clear error when it is not trained yet."""
     from ranker.heads.registry import SHIPPED, resolve_head
 
@@ -170,7 +175,7 @@ def load_reranker(name: str = "reranker") -> PairScorer:
         )
     from ranker.heads.cross_encoder import CrossEncoder
 
-    return CrossEncoder(path)
+    return CrossEncoder(path, precision=precision)
 
 
 class CachedScorer:
@@ -292,17 +297,23 @@ def evaluate_collection(
     progress: bool = True,
     depth: int = 100,
     curve_depths: Sequence[int] = CURVE_DEPTHS,
+    precision: str = "auto",
 ) -> RetrievalResult:
-    """Index (or reuse), search, measure; write run files and JSON under ``out`` if given."""
+    """Index (or reuse), search, measure; write run files and JSON under ``out`` if given.
+
+    ``precision`` is the embedder's and the default reranker's arithmetic
+    (newsrank.precision); it is part of the index settings, so of the cache key.
+    """
     bad = [s for s in stages if s not in STAGES]
     if bad or not stages:
         raise NewsrankError(f"unknown stages {bad}; choose from {', '.join(STAGES)}")
     if "rerank" in stages and reranker is None:
-        reranker = load_reranker()  # fail before the (long) indexing
+        reranker = load_reranker(precision=precision)  # fail before the (long) indexing
     if callable(reranker) and not hasattr(reranker, "predict"):
         reranker = reranker()
+    index_config = IndexConfig(embed_precision=precision)
     collection, index_dir = ensure_index(
-        collection_dir, cache, embedder=embedder, progress=progress
+        collection_dir, cache, index_config, embedder=embedder, progress=progress
     )
     judged = collection.judged[:max_queries] if max_queries else collection.judged
     if not judged:
@@ -310,7 +321,7 @@ def evaluate_collection(
     queries = {q: collection.queries[q] for q in judged}
     qrels = {q: collection.qrels[q] for q in judged}
     config = SearchConfig(max_query_chars=100_000, max_k=max(depth, 10))
-    searcher = _open_searcher(collection, index_dir, config, embedder, progress)
+    searcher = _open_searcher(collection, index_dir, config, embedder, progress, index_config)
     curve_depths = [d for d in curve_depths if d <= depth] if "rerank" in stages else []
     runs, lat, curve = run_stages(
         searcher, queries, stages, depth, reranker, rerank_depth, curve_depths, progress
@@ -326,6 +337,10 @@ def evaluate_collection(
         published=PUBLISHED.get(collection.name, {}),
         index_dir=str(index_dir),
         rerank_depth=rerank_depth,
+        dtype={
+            "embedder": str(getattr(searcher.embedder, "precision", "fp32")),
+            **({"reranker": str(getattr(reranker, "precision", "fp32"))} if reranker else {}),
+        },
     )
     if curve:
         scores = measure(qrels, {str(c["depth"]): c["run"] for c in curve})

@@ -33,7 +33,7 @@ def _retrieval(args: argparse.Namespace) -> int:
     use_torch_threads(args.torch_threads)
     reranker = None
     if "rerank" in _stages(args.stages):
-        reranker = load_reranker(args.reranker)
+        reranker = load_reranker(args.reranker, args.precision)
     try:
         result = evaluate_collection(
             args.collection,
@@ -43,6 +43,7 @@ def _retrieval(args: argparse.Namespace) -> int:
             cache=args.cache,
             max_queries=args.max_queries,
             reranker=reranker,
+            precision=args.precision,
             progress=not args.quiet,
             curve_depths=[int(d) for d in args.curve_depths.split(",") if d.strip()],
         )
@@ -79,7 +80,7 @@ def _latency(args: argparse.Namespace) -> int:
     if args.reranker:
         from evaluation.retrieval import load_reranker
 
-        reranker = load_reranker(args.reranker)
+        reranker = load_reranker(args.reranker, args.precision)
     result = latency.evaluate_latency(
         args.index,
         args.queries,

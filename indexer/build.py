@@ -143,7 +143,12 @@ def _write_index(
 
     t = time.perf_counter()
     if embedder is None:
-        embedder = Embedder(config.embedder, config.embed_batch_size, config.embed_max_length)
+        embedder = Embedder(
+            config.embedder,
+            config.embed_batch_size,
+            config.embed_max_length,
+            precision=config.embed_precision,
+        )
     timings["load_embedder"] = time.perf_counter() - t
     t = time.perf_counter()
     vectors = embedder.encode(texts, show_progress=progress)

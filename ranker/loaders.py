@@ -67,5 +67,14 @@ def load_heads(config: HeadsConfig, roles: Collection[str] = ROLES) -> Heads:
             heads.names[role] = None
             continue
         cls = _head_class(role)
-        setattr(heads, role, cls(name, device=config.device, batch_size=config.batch_size))
+        setattr(
+            heads,
+            role,
+            cls(
+                name,
+                device=config.device,
+                batch_size=config.batch_size,
+                precision=config.precision,
+            ),
+        )
     return heads

@@ -71,7 +71,9 @@ class Searcher:
         self.dense = DenseIndex.load(self.index_dir / DENSE, ef_search=self.config.hnsw_ef_search)
         index_settings = IndexConfig(**self.manifest.settings)
         self.embedder = embedder or Embedder(
-            self.manifest.embedder, max_length=index_settings.embed_max_length
+            self.manifest.embedder,
+            max_length=index_settings.embed_max_length,
+            precision=index_settings.embed_precision,
         )
         if self.embedder.dim != self.manifest.embedding_dim:
             raise QueryError(

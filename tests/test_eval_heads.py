@@ -121,6 +121,8 @@ def test_eval_reader_and_tagger_cli_json(tmp_path, capsys):
     _saved_head("reader", tmp_path / "reader")
     r = _run_cli(
         [
+            "--precision",
+            "fp32",
             "eval",
             "reader",
             "--data",
@@ -131,7 +133,8 @@ def test_eval_reader_and_tagger_cli_json(tmp_path, capsys):
         ],
         capsys,
     )
-    assert set(r) == {"exact_match", "f1", "n"} and r["n"] == 4
+    assert set(r) == {"exact_match", "f1", "n", "dtype"} and r["n"] == 4
+    assert r["dtype"] == "fp32"  # as asked; "auto" picks bf16 only on a CPU that has it
 
     import ranker.heads.loading as loading
     from ranker.heads.decoding import bio_labels
@@ -152,7 +155,8 @@ def test_eval_reader_and_tagger_cli_json(tmp_path, capsys):
         ],
         capsys,
     )
-    assert set(r) >= {"f1", "precision", "recall", "per_type"}
+    assert set(r) >= {"f1", "precision", "recall", "per_type", "dtype"}
+    assert 0 <= r["precision"] <= 1 and r["dtype"] in ("fp32", "bf16")  # not overwritten
 
 
 def test_eval_missing_file_is_a_clean_error(capsys):

@@ -18,9 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import waitress
 
+    from newsrank.config import HeadsConfig, Settings
     from web import create_app
 
-    app = create_app({"INDEX_DIR": args.index})
+    settings = Settings(heads=HeadsConfig(precision=args.precision))
+    app = create_app({"INDEX_DIR": args.index, "SETTINGS": settings})
     print(f"newsrank: serving {args.index} at http://{args.host}:{args.port}/", flush=True)
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads)
     return 0

@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from newsrank.precision import autocast, resolve_precision
 from ranker.heads.loading import load_head
 
 
@@ -27,6 +28,7 @@ class HeadModel:
         device: str | None = None,
         batch_size: int = 32,
         max_length: int | None = None,
+        precision: str = "auto",
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size} must be at least 1")
@@ -34,6 +36,8 @@ class HeadModel:
             raise ValueError(f"max_length={max_length} must be between 8 and 512")
         self.model, self.tokenizer, self.spec = load_head(model_name_or_path, self.task, device)
         self.device = next(self.model.parameters()).device
+        #: "fp32" or "bf16": ``precision`` resolved for the device (newsrank.precision)
+        self.precision = resolve_precision(precision, self.device.type)
         self.batch_size = batch_size
         self.max_length = max_length or self.spec.max_length
         self.model_name_or_path = model_name_or_path
@@ -48,11 +52,16 @@ class HeadModel:
         with self._tok_lock:
             return self.tokenizer(*args, **kwargs)
 
+    def autocast(self) -> Any:
+        """The context forward passes run in: bfloat16 autocast or nothing."""
+        return autocast(self.precision, self.device.type)
+
     def forward(self, enc: dict[str, torch.Tensor]) -> Any:
-        """One batch through the model (inputs moved to its device)."""
+        """One batch through the model (inputs moved to its device); logits may be
+        bfloat16 (see :attr:`precision`), so callers convert with ``.float()``."""
         keys = ("input_ids", "attention_mask", "token_type_ids")
         inputs = {k: enc[k].to(self.device) for k in keys if k in enc}
-        with torch.inference_mode():
+        with torch.inference_mode(), self.autocast():
             return self.model(**inputs)
 
 

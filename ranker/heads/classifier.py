@@ -26,8 +26,9 @@ class TextClassifier(HeadModel):
         device: str | None = None,
         batch_size: int = 32,
         max_length: int | None = None,
+        precision: str = "auto",
     ) -> None:
-        super().__init__(model_name_or_path, device, batch_size, max_length)
+        super().__init__(model_name_or_path, device, batch_size, max_length, precision)
 
     def predict_proba(self, texts: Sequence[str]) -> torch.Tensor:
         """Label probabilities, shape (len(texts), len(labels)), columns in label order."""

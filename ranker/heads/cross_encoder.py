@@ -31,8 +31,9 @@ class CrossEncoder(HeadModel):
         device: str | None = None,
         batch_size: int = 32,
         max_length: int | None = None,
+        precision: str = "auto",
     ) -> None:
-        super().__init__(model_name_or_path, device, batch_size, max_length)
+        super().__init__(model_name_or_path, device, batch_size, max_length, precision)
         self.objective = self.spec.options.get("objective", "relevance")
 
     def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:

@@ -117,9 +117,10 @@ class Reader(HeadModel):
         device: str | None = None,
         batch_size: int = 32,
         max_length: int | None = None,
+        precision: str = "auto",
         stride: int | None = None,
     ) -> None:
-        super().__init__(model_name_or_path, device, batch_size, max_length)
+        super().__init__(model_name_or_path, device, batch_size, max_length, precision)
         self.stride = stride or int(self.spec.options.get("stride", 64))
 
     def _read(
@@ -128,7 +129,8 @@ class Reader(HeadModel):
         if not contexts:
             return []
         enc = self.tokenize_windows(questions, contexts)
-        s, e = window_logits(self.model, enc, self.batch_size, self.device)
+        with self.autocast():
+            s, e = window_logits(self.model, enc, self.batch_size, self.device)
         return decode_windows(enc, s, e, contexts, top_k, max_answer_len)
 
     def tokenize_windows(self, questions: Sequence[str], contexts: Sequence[str]) -> Any:

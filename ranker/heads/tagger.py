@@ -119,12 +119,13 @@ class EntityTagger(HeadModel):
         device: str | None = None,
         batch_size: int = 32,
         max_length: int | None = None,
+        precision: str = "auto",
     ) -> None:
-        super().__init__(model_name_or_path, device, batch_size, max_length)
+        super().__init__(model_name_or_path, device, batch_size, max_length, precision)
 
     def tag_words(self, words: Sequence[Sequence[str]]) -> list[list[tuple[str, float]]]:
         """(tag, probability) of every word of pre-split sentences."""
-        with self._tok_lock:
+        with self._tok_lock, self.autocast():
             return predict_word_tags(
                 self.model,
                 self.tokenizer,
