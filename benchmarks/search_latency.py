@@ -5,7 +5,8 @@
 
 With ``--heads`` the shipped reranker and reader are loaded and the table adds
 fused + rerank at depths 10, 30 and 50, and the default configuration
-(rerank 30 + reader on the top 3).
+(rerank 10 + reader on the top 3). ``--precision fp32`` times float32 inference
+where ``auto`` would pick bfloat16 (newsrank.precision).
 
 Each configuration answers every query in ``benchmarks/queries.txt`` once as a
 warm-up, then ``--repeats`` more times; p50/p95 are over all timed searches, and the
@@ -24,12 +25,16 @@ import resource
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from newsrank.config import HeadsConfig, SearchConfig  # noqa: E402
+from indexer.dense import Embedder  # noqa: E402
+from indexer.manifest import read_manifest  # noqa: E402
+from newsrank.config import HeadsConfig, IndexConfig, SearchConfig  # noqa: E402
+from newsrank.precision import PRECISIONS  # noqa: E402
 from newsrank.threads import use_torch_threads  # noqa: E402
 from ranker.loaders import load_heads  # noqa: E402
 from ranker.results import SearchRequest  # noqa: E402
@@ -83,40 +88,49 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="torch intra-op threads (0: torch's default; 1 avoids oversubscription on a busy CPU)",
     )
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto")
     args = parser.parse_args(argv)
 
     use_torch_threads(args.torch_threads)
     queries = [q.strip() for q in Path(args.queries).read_text().splitlines() if q.strip()]
     rss_start = peak_rss_mb()
     t = time.perf_counter()
-    base = Searcher(args.index)
+    manifest = read_manifest(args.index)
+    max_length = IndexConfig(**manifest.settings).embed_max_length
+    embedder = Embedder(manifest.embedder, max_length=max_length, precision=args.precision)
+    base = Searcher(args.index, embedder=embedder)
     load_s = time.perf_counter() - t
     rss_loaded = peak_rss_mb()
 
     configs = {name: base.with_config(SearchConfig(stages=s)) for name, s in STAGES.items()}
+    heads_precision = None
     if args.heads:
-        heads = load_heads(HeadsConfig(), roles=("reranker", "reader"))
+        heads_config = HeadsConfig(precision=args.precision)
+        heads = load_heads(heads_config, roles=("reranker", "reader"))
         if heads.reranker is None or heads.reader is None:
             parser.error(
                 "--heads needs the shipped reranker and reader: " + "; ".join(heads.warnings)
             )
         for depth in (10, 30, 50):
             configs[f"+rerank{depth}"] = base.with_config(
-                heads=HeadsConfig(rerank_depth=depth), reranker=heads.reranker, reader=None
+                heads=replace(heads_config, rerank_depth=depth),
+                reranker=heads.reranker,
+                reader=None,
             )
+        heads_precision = heads.reranker.precision
         configs["default"] = base.with_config(
-            heads=HeadsConfig(), reranker=heads.reranker, reader=heads.reader
+            heads=heads_config, reranker=heads.reranker, reader=heads.reader
         )
     results = {
         name: time_config(searcher, queries, args.repeats, args.k)
         for name, searcher in configs.items()
     }
 
-    manifest = base.manifest
     build_s = sum(manifest.timings.values())
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
         "torch_threads": args.torch_threads or "default",
+        "precision": {"embedder": embedder.precision, "heads": heads_precision},
         "load_average": os.getloadavg(),
         "index": {
             "articles": manifest.articles,
@@ -139,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"machine: {report['machine']}")
+    print(f"machine: {report['machine']}; arithmetic: {report['precision']}")
     idx = report["index"]
     print(
         f"index: {idx['articles']} articles, {idx['passages']} passages ({idx['dense_kind']}); "

@@ -64,6 +64,7 @@ def _retrieval(args: argparse.Namespace) -> int:
             "p_rerank_vs_hybrid",
             "published",
             "rerank_curve",
+            "dtype",
         )
         json.dump({k: data[k] for k in keys}, sys.stdout, indent=2)
         print()
