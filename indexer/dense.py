@@ -27,7 +27,15 @@ from newsrank.precision import autocast, resolve_precision
 
 
 class Embedder:
-    """A sentence-transformers model, loaded once, safe to share between threads."""
+    """A sentence-transformers model, loaded once, safe to share between threads.
+
+    With ``precision`` resolved to ``"bf16"``, batches of at least
+    :attr:`min_bf16_batch` texts run under bfloat16 autocast; smaller ones (a search
+    query) stay float32, because casting the weights costs more than it saves there
+    (one query: 5.4 ms in float32, 8.2 ms in bfloat16; 16 queries: 17.0 vs 14.6 ms).
+    """
+
+    min_bf16_batch = 16
 
     def __init__(
         self,
@@ -59,7 +67,9 @@ class Embedder:
 
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
-        with self._lock, autocast(self.precision, self._model.device.type):
+        texts = list(texts)
+        precision = self.precision if len(texts) >= self.min_bf16_batch else "fp32"
+        with self._lock, autocast(precision, self._model.device.type):
             vectors = self._model.encode(
                 list(texts),
                 batch_size=self.batch_size,

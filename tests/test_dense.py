@@ -73,7 +73,7 @@ def test_bfloat16_embeddings_match_float32_ones(news_articles):
     from indexer.dense import Embedder
     from newsrank.config import IndexConfig
 
-    texts = [f"{a.title}\n{a.text}" for a in news_articles[:12]]
+    texts = [f"{a.title}\n{a.text}" for a in news_articles[:16]]
     fp32 = Embedder(IndexConfig().embedder, precision="fp32")
     bf16 = Embedder(IndexConfig().embedder, precision="bf16")
     assert (fp32.precision, bf16.precision) == ("fp32", "bf16")
@@ -84,6 +84,9 @@ def test_bfloat16_embeddings_match_float32_ones(news_articles):
     assert not np.array_equal(a, b)  # bf16 really ran
     # the nearest neighbours agree
     assert ((a @ a.T).argsort(axis=1)[:, -3:] == (b @ b.T).argsort(axis=1)[:, -3:]).all()
+    # below min_bf16_batch texts (a query) the arithmetic stays float32
+    assert len(texts) == bf16.min_bf16_batch
+    np.testing.assert_array_equal(fp32.encode(texts[:1]), bf16.encode(texts[:1]))
 
 
 @pytest.mark.parametrize("bad", ["half", "FP32", ""])
