@@ -172,6 +172,7 @@ def _write_index(
         settings=dataclasses.asdict(config),
         timings={k: round(v, 3) for k, v in timings.items()},
         enrichment=heads.info if labels is not None else {},
+        embedder_dtype=str(getattr(embedder, "precision", "fp32")),
     )
     manifest.write(out)  # written last: a directory without it is not an index
     return manifest

@@ -34,6 +34,7 @@ class Manifest:
     settings: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     enrichment: dict = field(default_factory=dict)  # heads that labelled the articles
+    embedder_dtype: str = ""  # "fp32" or "bf16": the passage vectors' arithmetic ("" = older)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)

@@ -10,8 +10,9 @@ from newsrank.config import IndexConfig
 from newsrank.errors import IndexNotFoundError, NewsrankError
 
 
-def test_index_directory_has_manifest_and_files(index_dir, news_articles):
+def test_index_directory_has_manifest_and_files(index_dir, news_articles, embedder):
     manifest = read_manifest(index_dir)
+    assert manifest.embedder_dtype == embedder.precision  # the vectors' arithmetic
     assert manifest.articles == len(news_articles) == 25
     assert manifest.passages >= 25 and manifest.embedding_dim == 384
     assert manifest.dense_kind == "flat" and manifest.format_version == 1

@@ -108,9 +108,25 @@ def health():
                 "tagger": engine.tagger is not None,
             },
             "full_text_entities": _fulltext_status(searcher.fulltext),
+            "precision": {
+                "index_vectors": manifest.embedder_dtype or None,
+                "query_embedder": getattr(searcher.embedder, "precision", None),
+                "heads": _heads_precision(engine),
+            },
             "warnings": engine.warnings,
         }
     )
+
+
+def _heads_precision(engine) -> dict:
+    """Arithmetic ("fp32"/"bf16") of each loaded head; heads without one are left out."""
+    heads = {
+        "reranker": engine.searcher.reranker,
+        "reader": engine.reader,
+        "topic": engine.topic,
+        "tagger": engine.tagger,
+    }
+    return {k: h.precision for k, h in heads.items() if hasattr(h, "precision")}
 
 
 def _fulltext_status(fulltext) -> dict:
