@@ -72,8 +72,8 @@ def test_health(client):
     assert data["status"] == "ok" and data["articles"] == 25
     assert data["full_text_entities"] == {"enabled": False}  # the test searcher has no cache
     precision = data["precision"]
-    assert precision["index_vectors"] == precision["query_embedder"]
-    assert precision["query_embedder"] in ("fp32", "bf16")  # bf16 on a CPU that has it
+    assert precision["index_vectors"] == precision["embedder"]
+    assert precision["embedder"] in ("fp32", "bf16")  # bf16 on a CPU that has it
 
 
 def test_unknown_index_fails_at_startup(tmp_path):

@@ -110,7 +110,8 @@ def health():
             "full_text_entities": _fulltext_status(searcher.fulltext),
             "precision": {
                 "index_vectors": manifest.embedder_dtype or None,
-                "query_embedder": getattr(searcher.embedder, "precision", None),
+                # batches of min_bf16_batch texts or more; a single query is always fp32
+                "embedder": getattr(searcher.embedder, "precision", None),
                 "heads": _heads_precision(engine),
             },
             "warnings": engine.warnings,
