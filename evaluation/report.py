@@ -63,6 +63,11 @@ def _fmt(value: object, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, (int, float)) else ""
 
 
+def _fmt_p(p: object) -> str:
+    """A p-value for a table: 4 decimals, ``<0.0001`` below that, blank if absent."""
+    return "<0.0001" if isinstance(p, (int, float)) and p < 0.0001 else _fmt(p, 4)
+
+
 def retrieval_table(data: dict) -> str:
     """One Markdown row per stage, with the p-value against BM25 and the published figure."""
     lines = [
@@ -72,13 +77,11 @@ def retrieval_table(data: dict) -> str:
     for stage, m in data["stages"].items():
         p = data.get("p_values", {}).get(stage, {}).get("ndcg@10")
         pub = data.get("published", {}).get(stage)
-        p_text = "<0.0001" if isinstance(p, (int, float)) and p < 0.0001 else _fmt(p, 4)
-        cells = [_fmt(m[k]) for k in METRICS] + [p_text, _fmt(pub)]
+        cells = [_fmt(m[k]) for k in METRICS] + [_fmt_p(p), _fmt(pub)]
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
     p = data.get("p_rerank_vs_hybrid", {}).get("ndcg@10")
     if isinstance(p, (int, float)):
-        text = "<0.0001" if p < 0.0001 else f"{p:.4f}"
-        lines += ["", f"rerank vs the hybrid ranking it reorders: p = {text} (nDCG@10)"]
+        lines += ["", f"rerank vs the hybrid ranking it reorders: p = {_fmt_p(p)} (nDCG@10)"]
     return "\n".join(lines)
 
 
