@@ -71,7 +71,7 @@ class Embedder:
         precision = self.precision if len(texts) >= self.min_bf16_batch else "fp32"
         with self._lock, autocast(precision, self._model.device.type):
             vectors = self._model.encode(
-                list(texts),
+                texts,
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
