@@ -229,8 +229,6 @@ def test_med_end_to_end(shared_data, tmp_path, embedder):
 
 
 def test_rerank_vs_hybrid_is_a_paired_t_test_and_runs_round_trip(tmp_path):
-    import math
-
     from scipy.stats import ttest_rel
 
     qrels = {"q1": {"d1": 1}, "q2": {"d2": 1}, "q3": {"d3": 1}}
