@@ -20,7 +20,7 @@ import numpy as np
 from indexer.bm25_reference import LuceneIdfOkapi
 from indexer.lexical import BM25Index
 from indexer.manifest import STORE
-from indexer.passages import passage_text
+from indexer.passages import retrieval_text
 from indexer.store import ArticleStore
 
 HERE = Path(__file__).parent
@@ -33,7 +33,7 @@ def passage_texts(index_dir: Path) -> list[str]:
     for pid in range(store.n_passages):
         article = articles[int(store.passage_article[pid])]
         start, end = store.passage_span(pid)
-        texts.append(passage_text(article.title, article.text[start:end]))
+        texts.append(retrieval_text(article.title, article.text[start:end]))
     return texts
 
 

@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 
 from indexer.demo import read_demo_news  # noqa: E402
 from indexer.dense import Embedder  # noqa: E402
-from indexer.passages import passage_text, split_passages  # noqa: E402
+from indexer.passages import retrieval_text, split_passages  # noqa: E402
 from newsrank.config import IndexConfig  # noqa: E402
 from newsrank.precision import native_bf16, resolve_precision  # noqa: E402
 from newsrank.threads import use_torch_threads  # noqa: E402
@@ -47,7 +47,7 @@ def sample_passages(n: int, seed: int = 0) -> list[str]:
     texts = []
     for article in read_demo_news().articles:
         spans = split_passages(article.text, config.passage_words, config.passage_overlap)
-        texts += [passage_text(article.title, article.text[s:e]) for s, e in spans]
+        texts += [retrieval_text(article.title, article.text[s:e]) for s, e in spans]
     return random.Random(seed).sample(texts, n)
 
 
@@ -62,8 +62,8 @@ def median_seconds(fn, repeats: int) -> tuple[float, object]:
 
 def measure(precision: str, texts: list[str], repeats: int) -> tuple[dict, np.ndarray, list]:
     """Speeds at ``precision``, the embeddings, and the reranker's order of 10 passages."""
-    from ranker.heads.cross_encoder import CrossEncoder
-    from ranker.heads.reader import Reader
+    from heads.cross_encoder import CrossEncoder
+    from heads.reader import Reader
 
     embedder = Embedder(IndexConfig().embedder, precision=precision)
     embedder.encode(texts[:32])  # warm-up

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from evaluation.squad_metric import squad_scores
+from corpora.squad import squad_scores
 
 #: The SQuAD 1.1 dev file of ../shared/data has 48 articles; its last 10 are the test split.
 SQUAD_DEV_ARTICLES, SQUAD_TEST_FROM = 48, 38
@@ -53,8 +53,8 @@ def eval_classifier(
     data: str, model: str = "topic-agnews", batch_size: int = 32, precision: str = "auto"
 ) -> dict:
     """Score a classifier head on a CSV with text,label columns."""
-    from ranker.heads.classifier import TextClassifier
-    from training.data_classify import load_csv
+    from corpora.classify import load_csv
+    from heads.classifier import TextClassifier
 
     rows = load_csv(data)
     clf = TextClassifier(model, batch_size=batch_size, precision=precision)
@@ -67,9 +67,8 @@ def eval_tagger(
     data: str, model: str = "tagger", batch_size: int = 32, precision: str = "auto"
 ) -> dict[str, Any]:
     """Entity-level seqeval scores of a tagger head on a CoNLL-2003 file."""
-    from ranker.heads.tagger import EntityTagger
-    from training.data_conll import read_conll
-    from training.tagger import seqeval_scores
+    from corpora.conll import read_conll, seqeval_scores
+    from heads.tagger import EntityTagger
 
     sents = read_conll(data)
     tagger = EntityTagger(model, batch_size=batch_size, precision=precision)
@@ -80,7 +79,7 @@ def eval_tagger(
 
 def squad_articles(path: str, articles: str | None) -> slice:
     """The article slice to score: given, else the test split of the shared dev file."""
-    from training.data_squad import parse_slice
+    from corpora.squad import parse_slice
 
     if articles:
         return parse_slice(articles)
@@ -102,8 +101,8 @@ def eval_reader(
     precision: str = "auto",
 ) -> dict[str, Any]:
     """SQuAD EM/F1 (0-100) of a reader head; one context per question."""
-    from ranker.heads.reader import Reader
-    from training.data_squad import load_squad
+    from corpora.squad import load_squad
+    from heads.reader import Reader
 
     if not Path(data).is_file():
         raise FileNotFoundError(f"{data} not found: pass a SQuAD json(.gz) file")

@@ -54,6 +54,11 @@ def _print_confusion(r: dict) -> None:
         print(lab.ljust(width) + "".join(str(v).rjust(12) for v in row))
 
 
+#: Optional libraries each evaluation needs (checked before it starts, newsrank.extras):
+#: seqeval scores entities; matplotlib draws the reports' plots.
+REQUIRES = {"reader": (), "tagger": ("seqeval", "matplotlib"), "classifier": ("matplotlib",)}
+
+
 def register(targets: argparse._SubParsersAction) -> None:
     helps = {
         "reader": "SQuAD exact match / F1 (0-100); the shared dev file's test split by default",
@@ -71,4 +76,4 @@ def register(targets: argparse._SubParsersAction) -> None:
         if name == "reader":
             p.add_argument("--articles", default=None, help="article slice, e.g. 38:")
             p.add_argument("--max-answer-len", type=int, default=30)
-        p.set_defaults(func=_run)
+        p.set_defaults(func=_run, requires=REQUIRES[name])

@@ -11,14 +11,15 @@ Held-out split (fixed, independent of any seed, so training code can apply it to
     test article  <=>  int(hashlib.sha1(article_id.encode("utf-8")).hexdigest(), 16) % 10 < 2
 
 Queries come only from test articles; the reranker must train on the others
-(:func:`is_test_article` is the rule). Among test articles whose headline is unique
-and at least 3 words long, ``max_queries`` are drawn with ``random.Random(seed)``.
+(:func:`indexer.demo.is_heldout` is the rule, defined once there). Among test articles
+whose headline is unique and at least 3 words long, ``max_queries`` are drawn with
+``random.Random(seed)``.
 The corpus holds every demo article (train and test), headline removed; the
 evaluation's indexer gives an untitled document its first 12 words as title.
 
->>> is_test_article("tmt-6"), is_test_article("tmt-7")
+>>> is_heldout("tmt-6"), is_heldout("tmt-7")
 (True, False)
->>> sum(is_test_article(f"a{i}") for i in range(1000))  # about 20%
+>>> sum(is_heldout(f"a{i}") for i in range(1000))  # about 20%
 206
 """
 
@@ -29,17 +30,9 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from evaluation.collections import Collection, write_beir
+from corpora.beir import Collection, write_beir
 from indexer.article import Article
 from indexer.demo import HELDOUT_TENTHS, is_heldout
-
-TEST_SHARE = HELDOUT_TENTHS  # tenths of the articles held out for testing (2)
-
-
-def is_test_article(article_id: str, test_share: int = TEST_SHARE) -> bool:
-    """The held-out rule (:func:`indexer.demo.is_heldout`, defined once there):
-    SHA-1 of the id, as an integer, modulo 10 below ``test_share``."""
-    return is_heldout(article_id, test_share)
 
 
 def strip_headline(title: str, text: str) -> str:
@@ -56,7 +49,7 @@ def strip_headline(title: str, text: str) -> str:
 
 def knownitem_collection(
     articles: list[Article],
-    test_share: int = TEST_SHARE,
+    test_share: int = HELDOUT_TENTHS,
     seed: int = 13,
     max_queries: int | None = 500,
 ) -> Collection:
@@ -71,7 +64,7 @@ def knownitem_collection(
         corpus[a.id] = ("", body)
         headline = " ".join(a.title.split())
         unique = titles[headline.lower()] == 1
-        if is_test_article(a.id, test_share) and unique and len(headline.split()) >= 3:
+        if is_heldout(a.id, test_share) and unique and len(headline.split()) >= 3:
             candidates.append((a.id, headline))
     candidates.sort()
     random.Random(seed).shuffle(candidates)
@@ -84,7 +77,7 @@ def knownitem_collection(
 
 def build_knownitem(
     out: str | Path,
-    test_share: int = TEST_SHARE,
+    test_share: int = HELDOUT_TENTHS,
     seed: int = 13,
     max_queries: int | None = 500,
     articles: list[Article] | None = None,
@@ -96,7 +89,7 @@ def build_knownitem(
         articles = read_demo_news().articles
     c = knownitem_collection(articles, test_share, seed, max_queries)
     out = write_beir(c, out)
-    test_ids = sorted(a.id for a in articles if is_test_article(a.id, test_share))
+    test_ids = sorted(a.id for a in articles if is_heldout(a.id, test_share))
     info = {
         "rule": f"int(sha1(article_id).hexdigest(), 16) % 10 < {test_share} -> test",
         "seed": seed,

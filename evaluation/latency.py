@@ -1,15 +1,24 @@
-"""Efficiency evaluation: per-stage search latency, throughput, memory, indexing speed.
+"""Efficiency evaluation: per-pipeline search latency, throughput, memory, indexing speed.
 
     newsrank eval latency --index var/index --queries benchmarks/queries.txt --json
+    newsrank eval latency --index var/index --reranker reranker --reader reader
 
-Stages: ``bm25`` only, ``dense`` only, ``fused`` (both, RRF: the product default) and,
-with ``--reranker``, ``rerank`` (fused, then the cross-encoder rescores the top
-``rerank_depth`` = 30 passages, the product's ``HeadsConfig.rerank_depth``).
+The one latency harness of the project (``benchmarks/search_latency.py`` runs it too).
+Every pipeline is the product's own :class:`ranker.search.Searcher` over one open
+index, timed around ``Searcher.search`` (validate, retrieve, fuse, rerank, read,
+facets, render: everything a request to the web API costs but HTTP):
+
+- ``bm25``, ``dense``: one retriever; ``fused``: both, RRF (no heads);
+- ``rerank``: fused, then the cross-encoder over the top ``rerank_depth`` articles
+  (``HeadsConfig.rerank_depth``, at least one page), as the product does;
+  ``rerank@D`` the same at depth D (``rerank_depths``);
+- ``default``: rerank and the reader, the product's default configuration.
 
 - latency: every query once as warm-up, then ``repeats`` timed passes, one client;
-  p50/p95/p99 with numpy's linear interpolation over all timed searches.
+  p50/p95/p99 with numpy's linear interpolation over all timed searches
+  (:func:`percentiles`, the one definition used for every reported latency).
 - throughput: queries per second with 1 and 4 concurrent clients (threads sharing one
-  :class:`ranker.search.Searcher`, as the web server does), one pass each.
+  searcher, as the web server does), one pass each.
 - memory: the process's peak resident set (``resource.getrusage``, ``ru_maxrss``).
 - indexing: passages per second of each build phase, from the index manifest
   (``split``, ``store``, ``bm25``, ``embed``, ``faiss``; an ``enrich`` phase when the
@@ -33,8 +42,9 @@ import numpy as np
 
 from newsrank.config import HeadsConfig
 from newsrank.errors import NewsrankError
+from newsrank.protocols import PairScorer, QuestionAnswerer
 from newsrank.threads import use_torch_threads
-from ranker.results import SearchRequest
+from ranker.request import SearchRequest
 from ranker.search import Searcher
 
 STAGES = {"bm25": ("bm25",), "dense": ("dense",), "fused": ("bm25", "dense")}
@@ -92,20 +102,6 @@ def indexing_speed(timings: dict[str, float], passages: int) -> dict:
     return {"passages": passages, "seconds": seconds, "passages_per_s": rates}
 
 
-class _Reranking:
-    """Fused search, then the cross-encoder rescores the best ``depth`` passages."""
-
-    def __init__(self, searcher: Searcher, reranker, depth: int) -> None:
-        self.searcher, self.reranker, self.depth = searcher, reranker, depth
-
-    def search(self, request: SearchRequest) -> list:
-        hits = self.searcher.search(dataclasses.replace(request, k=self.depth)).results
-        pairs = [(request.query, self.searcher.store.passage_text(h.passage)) for h in hits]
-        scores = np.asarray(self.reranker.predict(pairs)).reshape(-1)
-        order = np.argsort(-scores, kind="stable")[: request.k]
-        return [hits[i] for i in order]
-
-
 def _time_pass(engine, queries: list[str], k: int) -> list[float]:
     out = []
     for q in queries:
@@ -122,19 +118,71 @@ def _throughput(engine, queries: list[str], k: int, clients: int) -> float:
     return round(len(queries) / (time.perf_counter() - t), 2)
 
 
+def pipelines(
+    searcher: Searcher,
+    reranker: PairScorer | None = None,
+    reader: QuestionAnswerer | None = None,
+    heads: HeadsConfig | None = None,
+    rerank_depths: Sequence[int] = (),
+) -> dict[str, Searcher]:
+    """The product's pipelines to time, sharing ``searcher``'s open index and embedder."""
+    heads = heads or searcher.heads
+    base = searcher.config
+    out = {
+        name: searcher.configured(
+            config=dataclasses.replace(base, stages=stages), reranker=None, reader=None
+        )
+        for name, stages in STAGES.items()
+    }
+    fused = dataclasses.replace(base, stages=STAGES["fused"])
+    if reranker is not None:
+        out["rerank"] = searcher.configured(
+            config=fused, heads=heads, reranker=reranker, reader=None
+        )
+        for depth in rerank_depths:
+            out[f"rerank@{depth}"] = searcher.configured(
+                config=fused,
+                heads=dataclasses.replace(heads, rerank_depth=depth),
+                reranker=reranker,
+                reader=None,
+            )
+    if reader is not None:
+        out["default"] = searcher.configured(
+            config=fused, heads=heads, reranker=reranker, reader=reader
+        )
+    return out
+
+
+def time_pipeline(
+    engine: Searcher, queries: list[str], k: int, repeats: int
+) -> tuple[dict, list[float]]:
+    """Latency statistics of ``engine`` (after one warm-up pass) and every timed sample;
+    ``median_of_repeat_p50_ms`` shows the spread between passes."""
+    _time_pass(engine, queries, k)  # warm-up
+    passes = [_time_pass(engine, queries, k) for _ in range(repeats)]
+    samples = [ms for one in passes for ms in one]
+    stats: dict = percentiles(samples)
+    stats["median_of_repeat_p50_ms"] = round(
+        float(np.median([percentiles(one)["p50_ms"] for one in passes])), 2
+    )
+    return stats, samples
+
+
 def evaluate_latency(
     index: str | Path,
     queries_file: str | Path,
     max_queries: int | None = None,
     clients: Sequence[int] = (1, 4),
     repeats: int = 3,
-    reranker=None,
+    reranker: PairScorer | None = None,
     searcher: Searcher | None = None,
     k: int = 10,
-    rerank_depth: int = HeadsConfig().rerank_depth,
+    heads: HeadsConfig | None = None,
     torch_threads: int | None = None,
+    reader: QuestionAnswerer | None = None,
+    rerank_depths: Sequence[int] = (),
 ) -> LatencyResult:
-    """Time every stage on the queries of ``queries_file`` against the index ``index``.
+    """Time every pipeline on the queries of ``queries_file`` against the index ``index``.
 
     ``torch_threads`` sets torch's intra-op threads first (query embedding on a busy
     2-core machine is ~40x slower with 2 threads than with 1: OpenMP threads spin
@@ -146,20 +194,11 @@ def evaluate_latency(
         raise NewsrankError("--repeats and every --clients value must be at least 1")
     use_torch_threads(torch_threads)
     queries = read_queries(queries_file, max_queries)
-    searcher = searcher or Searcher(index)
-    base = searcher.config
-    engines: dict[str, object] = {
-        name: searcher.with_config(dataclasses.replace(base, stages=stages))
-        for name, stages in STAGES.items()
-    }
-    if reranker is not None:
-        engines["rerank"] = _Reranking(engines["fused"], reranker, rerank_depth)
+    searcher = searcher or Searcher.open(index)
+    engines = pipelines(searcher, reranker, reader, heads, rerank_depths)
     result = LatencyResult(str(index), len(queries), repeats, torch_threads=torch.get_num_threads())
     for name, engine in engines.items():
-        _time_pass(engine, queries, k)  # warm-up
-        samples = [ms for _ in range(repeats) for ms in _time_pass(engine, queries, k)]
-        result.samples_ms[name] = samples
-        stats = percentiles(samples)
+        stats, result.samples_ms[name] = time_pipeline(engine, queries, k, repeats)
         stats["qps"] = {str(c): _throughput(engine, queries, k, c) for c in clients}
         result.stages[name] = stats
     result.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

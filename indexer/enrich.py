@@ -13,56 +13,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from tqdm.auto import tqdm
 
 from indexer.article import Article
-from ranker.heads.types import Entity
+from newsrank.config import IndexConfig
+from newsrank.protocols import Tagger, TopicClassifier
+from newsrank.types import ArticleLabels, FoundEntity
 
 _WORD = re.compile(r"\S+")
 
 
-class Classifier(Protocol):
-    def predict(self, texts: Sequence[str]) -> list: ...
-
-
-class Tagger(Protocol):
-    def tag(self, texts: Sequence[str]) -> list: ...
-
-
-@dataclass(frozen=True)
-class FoundEntity(Entity):
-    """An entity of an article: its offsets point into ``field`` ("title" or "text").
-
-    ``in_index``: labelled at index time (title and lead), so filters and facets know
-    it; False for entities of the rest of the text, tagged later (``indexer.fulltext``).
-
-    >>> FoundEntity.of(Entity("ORG", "OPEC", 0, 4, 0.9), "title").field
-    'title'
-    """
-
-    field: str = "text"
-    in_index: bool = True
-
-    @classmethod
-    def of(cls, entity: Entity, field: str, shift: int = 0, in_index: bool = True) -> FoundEntity:
-        """``entity`` found in ``field``, its offsets moved by ``shift`` characters."""
-        e = entity
-        return cls(e.type, e.text, e.start + shift, e.end + shift, e.score, field, in_index)
-
-
-@dataclass(frozen=True)
-class Labels:
-    """What the heads say about one article."""
-
-    topic: str | None = None
-    topic_score: float | None = None
-    entities: list[FoundEntity] = field(default_factory=list)
-
-
-def lead(text: str, words: int = 60) -> str:
+def lead(text: str, words: int = IndexConfig.lead_words) -> str:
     """The first ``words`` words of ``text``, as a prefix of it (offsets stay valid)."""
     spans = [m.end() for m in _WORD.finditer(text)]
     return text[: spans[min(words, len(spans)) - 1]] if spans else ""
@@ -70,14 +32,14 @@ def lead(text: str, words: int = 60) -> str:
 
 def enrich(
     articles: Sequence[Article],
-    classifier: Classifier | None = None,
+    classifier: TopicClassifier | None = None,
     tagger: Tagger | None = None,
-    lead_words: int = 60,
+    lead_words: int = IndexConfig.lead_words,
     batch: int = 64,
     progress: bool = False,
-) -> list[Labels]:
+) -> list[ArticleLabels]:
     """Topic and entities of every article (either head may be None to skip it)."""
-    out: list[Labels] = []
+    out: list[ArticleLabels] = []
     bar = tqdm(total=len(articles), desc="enrich", unit="article", disable=not progress)
     for first in range(0, len(articles), batch):
         chunk = articles[first : first + batch]
@@ -94,7 +56,7 @@ def enrich(
             found = [FoundEntity.of(e, "title") for e in in_title]
             found += [FoundEntity.of(e, "text") for e in in_lead]
             out.append(
-                Labels(
+                ArticleLabels(
                     topic=topic.label if topic else None,
                     topic_score=float(topic.score) if topic else None,
                     entities=found,

@@ -27,8 +27,11 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from indexer.enrich import FoundEntity, Tagger, lead
+from indexer.enrich import lead
 from indexer.store import ArticleStore
+from newsrank.config import IndexConfig
+from newsrank.protocols import Tagger
+from newsrank.types import FoundEntity
 
 CACHE = "fulltext.sqlite"
 #: article numbers per ``IN (...)`` query (SQLite allows 999 parameters in old builds)
@@ -43,7 +46,7 @@ CREATE INDEX IF NOT EXISTS entities_article ON entities(article);
 """
 
 
-def rest_of(text: str, lead_words: int = 60) -> tuple[int, str]:
+def rest_of(text: str, lead_words: int = IndexConfig.lead_words) -> tuple[int, str]:
     """``(offset, rest)``: the text after its lead, and where that starts."""
     start = len(lead(text, lead_words))
     return start, text[start:]
@@ -63,7 +66,7 @@ class FullTextEntities:
         store: ArticleStore,
         tagger: Tagger,
         tagger_name: str,
-        lead_words: int = 60,
+        lead_words: int = IndexConfig.lead_words,
         batch: int = 4,
     ) -> None:
         self.path = Path(index_dir) / CACHE

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsrank.config import IndexConfig
 from newsrank.errors import IndexNotFoundError
 
 FORMAT_VERSION = 1
@@ -36,6 +37,11 @@ class Manifest:
     enrichment: dict = field(default_factory=dict)  # heads that labelled the articles
     embedder_dtype: str = ""  # "fp32" or "bf16": the passage vectors' arithmetic ("" = older)
 
+    @property
+    def lead_words(self) -> int:
+        """How many words of each text (after the title) the index-time heads labelled."""
+        return int(self.enrichment.get("lead_words", IndexConfig.lead_words))
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
@@ -45,6 +51,15 @@ class Manifest:
 
     def write(self, directory: Path) -> None:
         (Path(directory) / MANIFEST).write_text(self.to_json() + "\n")
+
+
+def aside_path(index_dir: Path) -> Path:
+    """Where a build sets the old index aside while it swaps the new one in.
+
+    >>> aside_path(Path("var/index"))
+    PosixPath('var/.index.old')
+    """
+    return index_dir.with_name(f".{index_dir.name}.old")
 
 
 def read_manifest(directory: str | Path) -> Manifest:

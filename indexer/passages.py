@@ -34,6 +34,19 @@ def split_passages(text: str, words: int = 200, overlap: int = 50) -> list[tuple
     return windows
 
 
-def passage_text(title: str, body: str) -> str:
-    """What the retrievers see for a passage: the title counts in every passage."""
+def retrieval_text(title: str, body: str) -> str:
+    r"""What the retrievers (BM25, dense) index for a passage: the title counts in every one.
+
+    >>> retrieval_text("Oil falls", "Prices dropped.")
+    'Oil falls\nPrices dropped.'
+    """
     return f"{title}\n{body}" if body else title
+
+
+def rerank_text(title: str, body: str) -> str:
+    """What the cross-encoder reads for a passage: ``"title. passage"``.
+
+    >>> rerank_text("Oil falls", "Prices dropped.")
+    'Oil falls. Prices dropped.'
+    """
+    return f"{title}. {body}"

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from indexer.article import Article
-from indexer.enrich import FoundEntity, Labels
 from newsrank.errors import IndexNotFoundError
+from newsrank.types import ArticleLabels, FoundEntity
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -84,7 +84,7 @@ def write_store(
     path: Path,
     articles: Sequence[Article],
     spans: Sequence[Sequence[tuple[int, int]]],
-    labels: Sequence[Labels] | None = None,
+    labels: Sequence[ArticleLabels] | None = None,
 ) -> tuple[int, int]:
     """Write articles, passage spans and labels in one transaction; return the counts.
 
@@ -157,14 +157,22 @@ class ArticleStore:
     def n_passages(self) -> int:
         return len(self.passage_article)
 
-    def articles(self, nums: Sequence[int]) -> dict[int, StoredArticle]:
-        """Fetch articles by row number."""
+    def _article_rows(self, columns: str, nums: Sequence[int]) -> list[tuple]:
+        """``SELECT columns`` of the articles with the given row numbers."""
         nums = [int(n) for n in nums]
         if not nums:
-            return {}
+            return []
         marks = ",".join("?" * len(nums))
-        rows = self._conn().execute(f"SELECT * FROM articles WHERE num IN ({marks})", nums)
-        return {row[0]: StoredArticle(*row) for row in rows}
+        sql = f"SELECT {columns} FROM articles WHERE num IN ({marks})"
+        return self._conn().execute(sql, nums).fetchall()
+
+    def articles(self, nums: Sequence[int]) -> dict[int, StoredArticle]:
+        """Fetch articles by row number."""
+        return {row[0]: StoredArticle(*row) for row in self._article_rows("*", nums)}
+
+    def ids(self, nums: Sequence[int]) -> dict[int, str]:
+        """Article ids by row number (without fetching the texts)."""
+        return dict(self._article_rows("num, id", nums))
 
     def passage_span(self, pid: int) -> tuple[int, int]:
         start, end = self._passage_spans[pid]
@@ -216,10 +224,10 @@ class ArticleStore:
         mask[[r[0] for r in rows]] = True
         return mask
 
-    def labels(self, nums: Sequence[int]) -> dict[int, Labels]:
+    def labels(self, nums: Sequence[int]) -> dict[int, ArticleLabels]:
         """Topic and entities of the given articles (empty labels when not enriched)."""
         nums = [int(n) for n in nums]
-        out = {n: Labels() for n in nums}
+        out = {n: ArticleLabels() for n in nums}
         if not nums or not self.has_labels:
             return out
         marks = ",".join("?" * len(nums))
@@ -240,7 +248,7 @@ class ArticleStore:
             found[article].append(FoundEntity(*entity))
         for n in nums:
             label, score = topics.get(n, (None, None))
-            out[n] = Labels(label, score, found[n])
+            out[n] = ArticleLabels(label, score, found[n])
         return out
 
     def facet_counts(

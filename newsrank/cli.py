@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 from newsrank import invocation
 from newsrank.errors import NewsrankError
+from newsrank.extras import require
 from newsrank.precision import PRECISIONS
 from newsrank.threads import use_torch_threads
 
@@ -91,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=level, format="%(levelname)s %(name)s: %(message)s", handlers=[handler]
     )
     try:
+        require(getattr(args, "requires", ()), command=_command_name(argv))
         use_torch_threads(args.global_torch_threads)
         return int(args.func(args) or 0)
     except NewsrankError as exc:
@@ -99,6 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsrank: interrupted", file=sys.stderr)
         return 130
+
+
+def _command_name(argv: Sequence[str]) -> str:
+    """``"eval retrieval"``: the subcommand words of ``argv`` (for messages)."""
+    words = [a for a in argv if not a.startswith("-")]
+    named = next((i for i, a in enumerate(words) if a in COMMANDS), None)
+    return " ".join(words[named : named + 2]) if named is not None else "this command"
 
 
 if __name__ == "__main__":

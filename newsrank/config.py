@@ -39,6 +39,9 @@ class IndexConfig:
     dense_kind: str = "auto"  # "flat" (exact), "hnsw" (approximate) or "auto"
     ann_threshold: int = 200_000  # auto switches to HNSW at this many passages
     hnsw_m: int = 32
+    # words of each article's text (after its title) the topic and entity heads label at
+    # index time; the rest is tagged lazily (indexer.fulltext)
+    lead_words: int = 60
     embed_batch_size: int = 64
     embed_max_length: int = 256
     # "auto": bfloat16 on a CPU that has it in hardware, else float32 (newsrank.precision)
@@ -54,6 +57,8 @@ class IndexConfig:
             )
         if self.dense_kind not in ("auto", "flat", "hnsw"):
             raise ValueError(f"dense_kind={self.dense_kind!r}: choose 'auto', 'flat' or 'hnsw'")
+        if self.lead_words < 1:
+            raise ValueError(f"lead_words={self.lead_words} must be at least 1")
         check_precision(self.embed_precision)
 
 

@@ -9,6 +9,10 @@ class IndexNotFoundError(NewsrankError):
     """The index directory is missing or incomplete."""
 
 
+class IndexMismatchError(NewsrankError):
+    """An index and the model or settings used to read it do not fit together."""
+
+
 class IngestError(NewsrankError):
     """An input file cannot be read at all (a bad record is reported, not raised)."""
 

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--rerank-depth",
         type=int,
         default=HeadsConfig.rerank_depth,
-        help="fused passages the cross-encoder rescores (0: no reranking)",
+        help="articles the cross-encoder rescores, at least one page (0: no reranking)",
     )
     parser.add_argument("--no-read", action="store_true", help="do not look for an answer")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -44,10 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_search(args: argparse.Namespace) -> int:
+    from heads.loaders import load_heads
     from newsrank.cli import EXIT_USAGE
     from newsrank.errors import QueryError
-    from ranker.loaders import load_heads
-    from ranker.results import SearchRequest, parse_entity
+    from ranker.request import SearchRequest, parse_entity
     from ranker.search import Searcher
 
     try:
@@ -65,8 +65,8 @@ def run_search(args: argparse.Namespace) -> int:
     heads = load_heads(heads_config, roles=("reranker", "reader"))
     for warning in heads.warnings:
         print(f"newsrank search: {warning}", file=sys.stderr)
-    searcher = Searcher(
-        args.index, config, reranker=heads.reranker, reader=heads.reader, heads=heads_config
+    searcher = Searcher.open(
+        args.index, config=config, reranker=heads.reranker, reader=heads.reader, heads=heads_config
     )
     request = SearchRequest(
         args.query,

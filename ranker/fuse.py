@@ -1,4 +1,4 @@
-"""Rank fusion, and aggregation of passage scores to articles. Pure functions.
+"""Rank fusion, and aggregation of passage scores to articles (the fuse stage).
 
 Reciprocal-rank fusion (Cormack et al. 2009): score(p) = sum over stages of
 1 / (k + rank_stage(p)), ranks starting at 1; a passage a stage did not return adds
@@ -17,24 +17,12 @@ Weighted linear fusion min-max scales each stage's scores to [0, 1] first:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class StageScore:
-    """Where one stage put an item: 1-based rank and the stage's own score."""
-
-    rank: int
-    score: float
-
-
-@dataclass(frozen=True)
-class ArticleScore:
-    article: int
-    score: float
-    best_passage: int
+from indexer.lexical import Hits
+from newsrank.config import SearchConfig
+from ranker.ranking import ArticleScore, Ranking, StageScore
 
 
 def rrf(rankings: Mapping[str, Sequence[int]], k: int = 60) -> dict[int, float]:
@@ -113,3 +101,19 @@ def article_stage_scores(
         if article not in out:
             out[article] = StageScore(len(out) + 1, float(score))
     return out
+
+
+def fuse(hits: Mapping[str, Hits], passage_article: np.ndarray, config: SearchConfig) -> Ranking:
+    """The fuse stage: the retrievers' passage lists -> articles by fused score, with
+    each retriever's article-level rank and score kept under its name and ``fused``."""
+    if config.fusion == "linear":
+        weights = dict(zip(("bm25", "dense"), config.linear_weights))
+        passages = linear({n: (h.ids, h.scores) for n, h in hits.items()}, weights)
+    else:
+        passages = rrf({n: h.ids for n, h in hits.items()}, k=config.rrf_k)
+    articles = aggregate(passages, passage_article)
+    stages = {
+        name: article_stage_scores(h.ids, h.scores, passage_article) for name, h in hits.items()
+    }
+    stages["fused"] = {a.article: StageScore(r, a.score) for r, a in enumerate(articles, 1)}
+    return Ranking(articles, stages, passages)

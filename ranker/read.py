@@ -1,14 +1,18 @@
-"""The reader stage: answer spans from the best passages, mapped into article offsets.
+"""The read stage: answer spans from the best passages, mapped into article offsets.
 
-The reader is any object with ``answer(question, contexts, top_k) -> [Answer]``
-(``ranker.heads.reader.Reader``). Answers below ``threshold`` are dropped, so a
-keyword query ("oil prices") that the reader cannot answer confidently gets none.
+The reader is any :class:`newsrank.protocols.QuestionAnswerer` (``heads.reader.Reader``).
+Answers below ``threshold`` are dropped, so a keyword query ("oil prices") that the
+reader cannot answer confidently gets none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from indexer.store import ArticleStore
+from newsrank.protocols import QuestionAnswerer
+from ranker.ranking import ArticleScore
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,11 @@ class FoundAnswer:
 
 
 def read_answers(
-    reader, question: str, passages: Sequence[PassageRef], threshold: float, top_k: int = 3
+    reader: QuestionAnswerer,
+    question: str,
+    passages: Sequence[PassageRef],
+    threshold: float,
+    top_k: int = 3,
 ) -> list[FoundAnswer]:
     """Answers above ``threshold`` from ``passages``, best first, at most one per passage."""
     if not passages:
@@ -57,3 +65,22 @@ def read_answers(
             )
         )
     return out[:top_k]
+
+
+class ReadStage:
+    """Reads the best passage of each of the top ``top`` articles for an answer."""
+
+    def __init__(
+        self, reader: QuestionAnswerer, store: ArticleStore, *, top: int = 3, threshold: float = 0.5
+    ) -> None:
+        self.reader, self.store, self.top, self.threshold = reader, store, top, threshold
+
+    def run(self, question: str, articles: Sequence[ArticleScore]) -> list[FoundAnswer]:
+        top = list(articles[: self.top])
+        stored = self.store.articles([a.article for a in top])
+        refs = []
+        for scored in top:
+            article = stored[scored.article]
+            start, end = self.store.passage_span(scored.best_passage)
+            refs.append(PassageRef(article.id, scored.best_passage, article.text[start:end], start))
+        return read_answers(self.reader, question, refs, self.threshold)

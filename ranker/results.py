@@ -1,4 +1,4 @@
-"""Typed search requests and results, and their JSON form.
+"""Typed search results, and their JSON form.
 
 The JSON shape is a contract (later features add keys, never rename them):
 ``{"query", "results": [{"id", "title", "source", "date", "url", "score",
@@ -10,34 +10,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from indexer.enrich import FoundEntity
+from newsrank.types import FoundEntity, LabelScore
 from ranker.fuse import StageScore
-from ranker.heads.types import LabelScore
 from ranker.read import FoundAnswer
-
-
-@dataclass(frozen=True)
-class SearchRequest:
-    query: str
-    k: int = 10
-    page: int = 1
-    sources: tuple[str, ...] = ()
-    date_from: str | None = None  # inclusive, YYYY-MM-DD
-    date_to: str | None = None
-    topics: tuple[str, ...] = ()
-    entities: tuple[tuple[str, str], ...] = ()  # (type, text), e.g. ("ORG", "OPEC")
-
-
-def parse_entity(value: str) -> tuple[str, str]:
-    """``"ORG=OPEC"`` -> ``("ORG", "OPEC")``.
-
-    >>> parse_entity("org=OPEC")
-    ('ORG', 'OPEC')
-    """
-    type_, sep, text = value.partition("=")
-    if not sep or not type_.strip() or not text.strip():
-        raise ValueError(f"entity filter {value!r}: write TYPE=TEXT, e.g. ORG=OPEC")
-    return type_.strip().upper(), text.strip()
 
 
 @dataclass(frozen=True)

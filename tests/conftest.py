@@ -52,7 +52,7 @@ def index_dir(tmp_path_factory, news_articles, embedder) -> Path:
 def searcher(index_dir, embedder):
     from ranker.search import Searcher
 
-    return Searcher(index_dir, embedder=embedder)
+    return Searcher.open(index_dir, embedder=embedder)
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from ranker.heads.types import Answer, Entity, LabelScore
+from newsrank.types import Answer, Entity, LabelScore
 
 KNOWN = {"OPEC": "ORG", "Russia": "LOC", "Liverpool": "ORG", "Brazil": "LOC", "FIFA": "ORG"}
 
@@ -21,9 +21,11 @@ class FakeReranker:
     def __init__(self, favourite: str) -> None:
         self.favourite = favourite.lower()
         self.calls = 0
+        self.pairs = 0  # pairs scored by the latest call
 
     def predict(self, pairs):
         self.calls += 1
+        self.pairs = len(pairs)
         return np.array([p.lower().count(self.favourite) for _, p in pairs], dtype=float)
 
 
@@ -73,17 +75,20 @@ class FakeTagger:
         return out
 
 
-def build_fake_enriched(out, articles, embedder, **enrichment):
+def build_fake_enriched(out, articles, embedder, lead_words=None):
     """An index of ``articles`` labelled by the fake classifier and tagger."""
     from indexer.build import build_index
+    from newsrank.config import IndexConfig
 
+    config = IndexConfig() if lead_words is None else IndexConfig(lead_words=lead_words)
     build_index(
         articles,
         out,
+        config,
         embedder=embedder,
         classifier=FakeClassifier(),
         tagger=FakeTagger(),
-        enrichment={"topic": "fake", "tagger": "fake", **enrichment},
+        enrichment={"topic": "fake", "tagger": "fake"},
         progress=False,
     )
     return out

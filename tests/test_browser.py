@@ -31,7 +31,7 @@ def live_url(enriched):  # noqa: F811
     from web import create_app
     from web.engine import Engine
 
-    searcher = enriched.with_config(reranker=FakeReranker("mask"), reader=FakeReader())
+    searcher = enriched.configured(reranker=FakeReranker("mask"), reader=FakeReader())
     app = create_app({"ENGINE": Engine(searcher, FakeClassifier(), FakeTagger(), FakeReader())})
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -3,8 +3,9 @@ import json
 import pytest
 
 from indexer.article import Article
-from indexer.build import _aside_path, build_index, restore_interrupted
-from indexer.manifest import read_manifest
+from indexer.build import build_index, restore_interrupted
+from indexer.manifest import aside_path, read_manifest
+from indexer.reader import IndexReader
 from indexer.store import ArticleStore
 from newsrank.config import IndexConfig
 from newsrank.errors import IndexNotFoundError, NewsrankError
@@ -67,9 +68,22 @@ def test_rebuild_replaces_and_interrupted_swap_is_restored(tmp_path, embedder):
         progress=False,
     )
     assert read_manifest(out).articles == 2
-    out.rename(_aside_path(out))  # a crash between the swap's two renames
+    out.rename(aside_path(out))  # a crash between the swap's two renames
     restore_interrupted(out)
     assert read_manifest(out).articles == 2
+
+
+def test_a_reader_never_renames_it_reads_the_set_aside_copy(tmp_path, embedder):
+    out = tmp_path / "idx"
+    build_index([Article("a", "First", "one two")], out, embedder=embedder, progress=False)
+    out.rename(aside_path(out))  # a build killed between its two renames
+    reader = IndexReader.open(out)
+    assert reader.recovered_from == aside_path(out) and reader.manifest.articles == 1
+    assert not out.exists() and aside_path(out).is_dir()  # nothing moved
+    # the next writer restores the old copy, then swaps its new index in
+    build_index([Article("b", "Second", "three")], out, embedder=embedder, progress=False)
+    assert read_manifest(out).articles == 1 and not aside_path(out).exists()
+    assert IndexReader.open(out).recovered_from is None
 
 
 def test_manifest_errors_name_the_fix(tmp_path):

@@ -1,19 +1,19 @@
-"""Pure decoding: span choice, BIO -> entities, label maps, reader windows."""
+"""Pure decoding: span choice, BIO -> entities, reader windows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from ranker.heads.decoding import (
+from heads.decoding import (
+    SpanChoice,
     best_span,
     bio_labels,
     bio_to_entities,
-    label_maps,
     softmax,
     top_spans,
 )
-from ranker.heads.types import Entity, SpanChoice
+from newsrank.types import Entity
 
 CONTEXT = (
     "Some experts report that a mask's efficacy is inconclusive. However, mask makers "
@@ -56,15 +56,15 @@ def test_softmax_sums_to_one():
 def _mask_window():
     from transformers import AutoTokenizer
 
+    from heads.reader import encode_windows
     from newsrank.modelpath import resolve_model
-    from ranker.heads.reader import encode_windows
 
     tok = AutoTokenizer.from_pretrained(resolve_model("sentence-transformers/all-MiniLM-L6-v2"))
     return encode_windows(tok, [QUESTION], [CONTEXT], max_length=128, stride=32)
 
 
 def test_reader_worked_example_decodes_mask_makers():
-    from ranker.heads.reader import decode_windows
+    from heads.reader import decode_windows
 
     enc = _mask_window()
     tokens = enc.tokens(0)
@@ -91,8 +91,8 @@ def test_reader_worked_example_decodes_mask_makers():
 def test_reader_windows_map_offsets_back_in_long_context():
     from transformers import AutoTokenizer
 
+    from heads.reader import decode_windows, encode_windows
     from newsrank.modelpath import resolve_model
-    from ranker.heads.reader import decode_windows, encode_windows
 
     tok = AutoTokenizer.from_pretrained(resolve_model("sentence-transformers/all-MiniLM-L6-v2"))
     context = " ".join(["filler words here."] * 60) + " The capital is Zanzibar City."
@@ -137,9 +137,6 @@ def test_bio_stray_inside_tag_starts_entity_and_type_change_splits():
         bio_to_entities(["O"], [], text)
 
 
-def test_label_maps_and_bio_labels():
-    id2label, label2id = label_maps(["O", "B-PER", "I-PER"])
-    assert id2label[1] == "B-PER" and label2id["I-PER"] == 2
+def test_bio_labels():
     assert bio_labels(["PER"]) == ["O", "B-PER", "I-PER"]
-    with pytest.raises(ValueError, match="duplicate"):
-        label_maps(["O", "O"])
+    assert bio_labels([]) == ["O"]

@@ -82,11 +82,26 @@ def test_bfloat16_embeddings_match_float32_ones(news_articles):
     cosines = (a * b).sum(axis=1)
     assert cosines.min() > 0.999  # measured: 0.99997 on 384 demo passages
     assert not np.array_equal(a, b)  # bf16 really ran
-    # the nearest neighbours agree
-    assert ((a @ a.T).argsort(axis=1)[:, -3:] == (b @ b.T).argsort(axis=1)[:, -3:]).all()
-    # below min_bf16_batch texts (a query) the arithmetic stays float32
+    # neighbourhoods agree within tolerances that hold on any CPU's bfloat16 kernels (an
+    # AMD EPYC without AMX reorders near-ties that an Intel Xeon with AMX keeps)
+    sim_a, sim_b = a @ a.T, b @ b.T
+    np.fill_diagonal(sim_a, -1.0)
+    np.fill_diagonal(sim_b, -1.0)
+    assert np.abs(sim_a - sim_b).max() < 0.01
+    nearest = sim_a.argmax(axis=1)
+    top3_b = np.argsort(-sim_b, axis=1)[:, :3]
+    assert all(nearest[i] in top3_b[i] for i in range(len(texts)))
+    assert np.mean([spearman(sim_a[i], sim_b[i]) for i in range(len(texts))]) > 0.98
+    # below min_bf16_batch texts (a query), or for queries, the arithmetic stays float32
     assert len(texts) == bf16.min_bf16_batch
     np.testing.assert_array_equal(fp32.encode(texts[:1]), bf16.encode(texts[:1]))
+    np.testing.assert_allclose(fp32.encode(texts), bf16.encode(texts, queries=True), atol=1e-5)
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rank correlation of two score vectors (no ties expected)."""
+    rx, ry = np.argsort(np.argsort(x)), np.argsort(np.argsort(y))
+    return float(np.corrcoef(rx, ry)[0, 1])
 
 
 @pytest.mark.parametrize("bad", ["half", "FP32", ""])

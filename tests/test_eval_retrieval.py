@@ -16,8 +16,10 @@ import math
 import numpy as np
 import pytest
 
-from evaluation import collections, knownitem, retrieval, scoring
+from corpora.beir import read_beir
+from evaluation import knownitem, retrieval, scoring
 from indexer.article import Article
+from indexer.demo import is_heldout
 from newsrank.errors import NewsrankError
 
 L3 = math.log2(3)
@@ -120,9 +122,9 @@ def test_stale_cached_index_is_rebuilt(tiny, cache, embedder):
 
 
 def test_missing_reranker_is_a_clear_error(monkeypatch, tmp_path):
-    from ranker.heads import registry
+    from heads import registry
 
-    monkeypatch.setattr(registry, "MODELS_DIR", tmp_path)
+    monkeypatch.setattr(registry, "shipped_dir", lambda: tmp_path)
     with pytest.raises(NewsrankError, match="does not exist"):
         retrieval.load_reranker("reranker")
 
@@ -137,36 +139,14 @@ def test_title_rule():
     assert retrieval.title_of("Headline", "a b c") == "Headline"
 
 
-def test_cran_style_smart_collection(tmp_path):
-    (tmp_path / "cran.all.1400").write_text(
-        ".I 1\n.T\nwing flow\n.A\nx\n.W\nflow over a wing\n.I 2\n.T\nheat\n.W\nheat transfer\n"
-    )
-    (tmp_path / "cran.qry").write_text(".I 001\n.W\nwing flow ?\n.I 004\n.W\nheat ?\n")
-    (tmp_path / "cranqrel").write_text("1 1 2\n2 2 -1\n")
-    assert collections.is_smart(tmp_path)
-    c = collections.read_beir(tmp_path)
-    assert c.queries == {"1": "wing flow ?", "2": "heat ?"}  # renumbered by position
-    assert c.qrels == {"1": {"1": 1}, "2": {"2": 1}}
-    assert c.corpus["1"] == ("", "wing flow flow over a wing")
-    out = collections.convert_smart(tmp_path, tmp_path / "beir")
-    assert collections.read_beir(out).qrels == c.qrels
-
-
-def test_qrels_reader_with_and_without_header(tmp_path):
-    (tmp_path / "a.tsv").write_text("query-id\tcorpus-id\tscore\nq\td\t2\n")
-    (tmp_path / "b.tsv").write_text("q 0 d 1\nq e 0\n")
-    assert collections.read_qrels(tmp_path / "a.tsv") == {"q": {"d": 2}}
-    assert collections.read_qrels(tmp_path / "b.tsv") == {"q": {"d": 1, "e": 0}}
-
-
 def test_knownitem_split_and_headline_removal(tmp_path):
     articles = [
         Article(f"tmt-{i}", f"Headline number {i} here", f"Headline number {i} here\nBody {i}.")
         for i in range(40)
     ]
     info = knownitem.build_knownitem(tmp_path, max_queries=None, articles=articles)
-    c = collections.read_beir(tmp_path)
-    test_ids = {a.id for a in articles if knownitem.is_test_article(a.id)}
+    c = read_beir(tmp_path)
+    test_ids = {a.id for a in articles if is_heldout(a.id)}
     assert info["queries"] == len(test_ids) == len(c.queries) > 0
     assert {d for docs in c.qrels.values() for d in docs} == test_ids
     assert c.corpus["tmt-3"] == ("", "Body 3.")
@@ -193,24 +173,6 @@ def test_cli_json_report_and_summary(tiny, cache, tmp_path, capsys):
     assert main([*argv, "--copy-reports", "results"]) == 0
     assert "| beir_tiny | 3 | 0.748 |" in doc.read_text()
     assert (doc.parent / "results" / "tiny" / "stages.png").is_file()
-
-
-def test_shared_collections_parse(shared_data):
-    counts = {}
-    for name in ("time", "med", "cran", "cisi"):
-        c = collections.read_beir(shared_data / "classic_ir" / name)
-        counts[name] = (len(c.corpus), len(c.judged))
-    time = collections.read_beir(shared_data / "classic_ir" / "time")
-    # TIME documents are numbered by position in TIME.ALL, as TIME.REL counts them:
-    # query 1 (Diem, Buddhists) -> positions 268, 288, ... = *TEXT 334, 363, 390, 396, ...
-    assert "268" in time.qrels["1"] and "BUDDHIST" in time.corpus["308"][1]  # *TEXT 396
-    assert set(time.qrels["1"]) == {"268", "288", "304", "308", "323", "326", "334"}
-    assert counts == {
-        "time": (423, 78),
-        "med": (1033, 30),
-        "cran": (1400, 225),
-        "cisi": (1460, 76),
-    }
 
 
 @pytest.mark.slow

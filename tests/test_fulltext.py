@@ -5,7 +5,7 @@ import time
 import pytest
 
 from indexer.fulltext import FullTextEntities
-from ranker.results import SearchRequest
+from ranker.request import SearchRequest
 from tests.fakes import FakeTagger, build_fake_enriched
 
 
@@ -29,7 +29,7 @@ def short_lead_index(tmp_path_factory, news_articles, embedder):
 def lazy(short_lead_index, embedder):
     from ranker.search import Searcher
 
-    searcher = Searcher(short_lead_index, embedder=embedder)
+    searcher = Searcher.open(short_lead_index, embedder=embedder)
     tagger = CountingTagger()
     searcher.fulltext = FullTextEntities(
         short_lead_index, searcher.store, tagger, "fake", lead_words=3

@@ -8,16 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from ranker.heads.decoding import bio_labels
-from ranker.heads.loading import (
-    HeadLoadError,
-    HeadSpec,
-    add_lora,
-    build_model,
-    load_head,
-    save_head,
-)
-from ranker.heads.registry import MODELS_DIR, resolve_head
+from heads.decoding import bio_labels
+from heads.loading import HeadLoadError, HeadSpec, build_model, load_head
+from heads.registry import resolve_head, shipped_dir
+from training.export import add_lora, save_head
 
 CASES = {
     "classifier": ["business", "sport"],
@@ -82,10 +76,10 @@ def test_full_round_trip(tmp_path):
 
 
 def test_inference_classes_on_saved_heads(tmp_path):
-    from ranker.heads.classifier import TextClassifier
-    from ranker.heads.cross_encoder import CrossEncoder
-    from ranker.heads.reader import Reader
-    from ranker.heads.tagger import EntityTagger
+    from heads.classifier import TextClassifier
+    from heads.cross_encoder import CrossEncoder
+    from heads.reader import Reader
+    from heads.tagger import EntityTagger
 
     for task in CASES:
         _saved_head(task, tmp_path / task)
@@ -130,7 +124,8 @@ def test_errors_name_the_problem(tmp_path):
 
 
 def test_resolve_head_maps_shipped_names():
-    assert resolve_head("reader") == str(MODELS_DIR / "reader")
+    assert resolve_head("reader") == str(shipped_dir() / "reader")
+    assert (shipped_dir() / "reader" / "head.json").is_file()
     assert resolve_head("some/hub-id") == "some/hub-id"
 
 
@@ -139,7 +134,7 @@ def test_case_segment_tagger_sees_capitals(tmp_path):
     can, and its trained segment embedding survives save/load."""
     from safetensors.torch import load_file
 
-    from ranker.heads.tagger import EntityTagger
+    from heads.tagger import EntityTagger
 
     for case in (False, True):
         spec = HeadSpec(

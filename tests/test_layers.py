@@ -1,17 +1,83 @@
-"""The serving path never imports training (or evaluation) code."""
+"""The layers point one way, and serving never imports training or evaluation code.
 
+Lowest first: ``newsrank`` (config, errors, shared types, protocols) -> ``heads``
+(inference only) -> ``indexer`` -> ``ranker`` -> ``web``; ``corpora`` (the data
+readers) sits on ``indexer`` and under ``training`` and ``evaluation``, which never
+import each other. ``newsrank.cli`` is the command line on top of everything (it
+imports each subcommand's module by name, when that subcommand runs).
+"""
+
+import ast
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("newsrank", "heads", "corpora", "indexer", "ranker", "web", "training", "evaluation")
+#: package -> the project packages it may import (itself always)
+ALLOWED = {
+    "newsrank": set(),
+    "heads": {"newsrank"},
+    "indexer": {"newsrank", "heads"},
+    "ranker": {"newsrank", "heads", "indexer"},
+    "web": {"newsrank", "heads", "indexer", "ranker"},
+    "corpora": {"newsrank", "indexer"},
+    "training": {"newsrank", "heads", "indexer", "corpora"},
+    "evaluation": {"newsrank", "heads", "indexer", "ranker", "corpora"},
+}
+ENTRY_POINTS = {"newsrank/cli.py", "newsrank/__main__.py"}
+
+
+def project_imports(path: Path) -> set[str]:
+    """Top-level project packages ``path`` imports anywhere (functions included)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        found |= {n.split(".")[0] for n in names if n.split(".")[0] in PACKAGES}
+    return found
+
+
+def test_every_package_has_a_layer():
+    assert set(ALLOWED) == set(PACKAGES)
+    on_disk = {p.parent.name for p in ROOT.glob("*/__init__.py")}
+    assert set(PACKAGES) <= on_disk
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_imports_point_down_only(package):
+    wrong = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel in ENTRY_POINTS:
+            continue
+        for target in project_imports(path) - ALLOWED[package] - {package}:
+            wrong.append(f"{rel} imports {target}")
+    assert not wrong, f"{package} may import only {sorted(ALLOWED[package])}: {wrong}"
+
+
+def test_the_checker_sees_imports_inside_functions(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from training.export import save_head\nimport ranker.search\n")
+    assert project_imports(module) == {"training", "ranker"}
+
 
 SERVING = """
 import sys
 from newsrank.cli import build_parser
 build_parser(["serve", "--index", "x"]); build_parser(["search", "q", "--index", "x"])
 build_parser(["index", "build", "--index", "x"])
-import web, web.api, web.pages, ranker.search, ranker.loaders
-import ranker.heads.classifier, ranker.heads.cross_encoder, ranker.heads.reader
-import ranker.heads.tagger, ranker.heads.loading, indexer.build, indexer.enrich
-print(sorted(m for m in sys.modules if m.split(".")[0] in ("training", "evaluation")))
+import web, web.api, web.pages, ranker.search, heads.loaders
+import heads.classifier, heads.cross_encoder, heads.reader
+import heads.tagger, heads.loading, indexer.build, indexer.enrich, indexer.reader
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("training", "evaluation", "corpora")))
 """
 
 
@@ -22,8 +88,6 @@ def test_serving_path_imports_no_training_code():
 
 
 def test_help_still_lists_every_command(capsys):
-    import pytest
-
     from newsrank.cli import main
 
     with pytest.raises(SystemExit):

@@ -1,6 +1,6 @@
 import pytest
 
-from indexer.passages import passage_text, split_passages
+from indexer.passages import retrieval_text, split_passages
 
 
 def test_windows_overlap_and_cover_the_text():
@@ -30,5 +30,5 @@ def test_bad_overlap_raises():
 
 
 def test_title_counts_in_every_passage():
-    assert passage_text("Title", "body") == "Title\nbody"
-    assert passage_text("Title", "") == "Title"
+    assert retrieval_text("Title", "body") == "Title\nbody"
+    assert retrieval_text("Title", "") == "Title"

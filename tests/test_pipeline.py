@@ -3,7 +3,7 @@
 import pytest
 
 from newsrank.config import HeadsConfig
-from ranker.results import SearchRequest
+from ranker.request import SearchRequest
 from tests.fakes import FakeReader, FakeReranker, build_fake_enriched
 
 
@@ -17,13 +17,13 @@ def enriched_index(tmp_path_factory, news_articles, embedder):
 def enriched(enriched_index, embedder):
     from ranker.search import Searcher
 
-    return Searcher(enriched_index, embedder=embedder)
+    return Searcher.open(enriched_index, embedder=embedder)
 
 
 def test_rerank_reorders_the_top_candidates_and_keeps_stage_scores(searcher):
     plain = searcher.search(SearchRequest("oil prices", k=3))
     pure = HeadsConfig(rerank_weight=1.0)
-    reranked = searcher.with_config(reranker=FakeReranker("shale"), heads=pure).search(
+    reranked = searcher.configured(reranker=FakeReranker("shale"), heads=pure).search(
         SearchRequest("oil prices", k=3)
     )
     assert plain.results[0].id != "oil-3"
@@ -39,28 +39,38 @@ def test_rerank_reorders_the_top_candidates_and_keeps_stage_scores(searcher):
 def test_rerank_weight_mixes_in_the_fused_score(searcher):
     request = SearchRequest("oil prices", k=5)
     plain = [h.id for h in searcher.search(request).results]
-    fused_only = searcher.with_config(
+    fused_only = searcher.configured(
         reranker=FakeReranker("shale"), heads=HeadsConfig(rerank_weight=0.0)
     ).search(request)
     assert [h.id for h in fused_only.results] == plain  # weight 0: the fused order
     assert all("rerank" in h.stages for h in fused_only.results[:3])
-    mixed = searcher.with_config(
+    mixed = searcher.configured(
         reranker=FakeReranker("shale"), heads=HeadsConfig(rerank_weight=0.5)
     ).search(request)
     assert 0.0 <= mixed.results[-1].score <= mixed.results[0].score <= 1.0
 
 
-def test_rerank_depth_limits_the_scored_pairs(searcher):
-    heads = HeadsConfig(rerank_depth=2)
+def test_rerank_depth_counts_articles_one_pair_each(searcher):
     fake = FakeReranker("oil")
-    response = searcher.with_config(reranker=fake, heads=heads).search(SearchRequest("oil", k=10))
-    reranked = [h for h in response.results if "rerank" in h.stages]
-    assert 1 <= len(reranked) <= 2
-    assert [h.stages["rerank"].rank for h in reranked] == list(range(1, len(reranked) + 1))
+    deep = searcher.configured(reranker=fake, heads=HeadsConfig(rerank_depth=5))
+    response = deep.search(SearchRequest("oil prices", k=3))
+    assert response.total >= 6 and fake.pairs == 5  # five articles, their best passage each
+    ranks = sorted(h.stages["rerank"].rank for h in deep.search(SearchRequest("oil", k=5)).results)
+    assert ranks == [1, 2, 3, 4, 5]
+
+
+def test_the_first_page_is_reranked_through_and_through(searcher):
+    fake = FakeReranker("oil")
+    shallow = searcher.configured(reranker=fake, heads=HeadsConfig(rerank_depth=2))
+    page = shallow.search(SearchRequest("oil prices", k=4))
+    assert fake.pairs == 4 and all("rerank" in h.stages for h in page.results)
+    second = shallow.search(SearchRequest("oil prices", k=4, page=2))
+    assert not any("rerank" in h.stages for h in second.results)  # past the first page
+    assert not {h.id for h in page.results} & {h.id for h in second.results}
 
 
 def test_reader_answers_questions_with_article_offsets(searcher, news_articles):
-    reading = searcher.with_config(reader=FakeReader())
+    reading = searcher.configured(reader=FakeReader())
     response = reading.search(SearchRequest("who insists N95 masks guard against the virus?"))
     assert [a.text for a in response.answers] == ["mask makers"]
     answer = response.answers[0]
@@ -80,7 +90,7 @@ def test_reader_answers_questions_with_article_offsets(searcher, news_articles):
 
 
 def test_keyword_query_gets_no_forced_answer(searcher):
-    response = searcher.with_config(reader=FakeReader()).search(SearchRequest("oil prices"))
+    response = searcher.configured(reader=FakeReader()).search(SearchRequest("oil prices"))
     assert response.answers == [] and all(h.answer is None for h in response.results)
 
 

@@ -2,7 +2,7 @@ import pytest
 
 from newsrank.config import SearchConfig
 from newsrank.errors import QueryError
-from ranker.results import SearchRequest
+from ranker.request import SearchRequest
 from ranker.search import Searcher
 
 
@@ -26,8 +26,8 @@ def test_fused_search_puts_the_right_article_first(searcher, query, expected):
 
 def test_dense_stage_finds_paraphrases_bm25_misses(index_dir, embedder):
     query = "petroleum firms suffer amid epidemic"
-    bm25_only = Searcher(index_dir, SearchConfig(stages=("bm25",)), embedder=embedder)
-    dense_only = Searcher(index_dir, SearchConfig(stages=("dense",)), embedder=embedder)
+    bm25_only = Searcher.open(index_dir, config=SearchConfig(stages=("bm25",)), embedder=embedder)
+    dense_only = Searcher.open(index_dir, config=SearchConfig(stages=("dense",)), embedder=embedder)
     assert ids(dense_only.search(SearchRequest(query, k=3)))[0] in {"oil-1", "oil-2", "oil-3"}
     assert not {"oil-1", "oil-2", "oil-3"} & set(ids(bm25_only.search(SearchRequest(query, k=3))))
 
@@ -63,7 +63,7 @@ def test_paging_walks_through_all_matches_without_repeats(searcher):
 
 
 def test_linear_fusion_option(index_dir, embedder):
-    searcher = Searcher(index_dir, SearchConfig(fusion="linear"), embedder=embedder)
+    searcher = Searcher.open(index_dir, config=SearchConfig(fusion="linear"), embedder=embedder)
     hit = searcher.search(SearchRequest("Wimbledon cancelled", k=1)).results[0]
     assert hit.id == "tennis-1" and 0 < hit.score <= 1.0
 
@@ -87,12 +87,33 @@ def test_missing_index_is_a_clear_error(tmp_path):
     from newsrank.errors import IndexNotFoundError
 
     with pytest.raises(IndexNotFoundError, match="newsrank index build"):
-        Searcher(tmp_path / "nope")
+        Searcher.open(tmp_path / "nope")
 
 
-def test_with_config_shares_the_loaded_index(searcher):
-    bm25_only = searcher.with_config(SearchConfig(stages=("bm25",)))
-    assert bm25_only.bm25 is searcher.bm25 and bm25_only.embedder is searcher.embedder
+def test_configured_shares_the_open_index(searcher):
+    bm25_only = searcher.configured(config=SearchConfig(stages=("bm25",)))
+    assert bm25_only.index is searcher.index and bm25_only.embedder is searcher.embedder
     hit = bm25_only.search(SearchRequest("Wimbledon", k=1)).results[0]
     assert set(hit.stages) == {"bm25", "fused"}
     assert searcher.config.stages == ("bm25", "dense")
+
+
+def test_an_embedder_of_another_dimension_is_an_index_mismatch(searcher):
+    from newsrank.errors import IndexMismatchError
+
+    class Tiny:
+        dim, model_name = 8, "tiny-8d"
+
+    with pytest.raises(IndexMismatchError, match="tiny-8d.*8-d vectors.*384-d"):
+        searcher.configured().__class__(searcher.index, embedder=Tiny())
+
+
+def test_search_many_and_rank_many_agree_with_search(searcher):
+    requests = [SearchRequest(q, k=3) for q in ("oil prices", "football league", "election")]
+    one_by_one = [[h.id for h in searcher.search(r).results] for r in requests]
+    batched = [[h.id for h in resp.results] for resp in searcher.search_many(requests)]
+    assert batched == one_by_one
+    timings: list[dict] = []
+    rankings = searcher.rank_many(requests, timings)
+    assert [searcher.ids(r, 3) for r in rankings] == one_by_one
+    assert len(timings) == 3 and all({"embed", "bm25", "dense", "fuse"} <= set(t) for t in timings)

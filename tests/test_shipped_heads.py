@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ranker.heads.registry import resolve_head
+from heads.registry import resolve_head
 
 CHAPTER_CONTEXT = (
     "Some experts report that a mask's efficacy is inconclusive. However, mask makers "
@@ -23,7 +23,7 @@ def shipped(name: str) -> str:
 
 
 def test_reader_answers_the_chapter_example():
-    from ranker.heads.reader import Reader
+    from heads.reader import Reader
 
     reader = Reader(shipped("reader"))
     question = "Who say that N95 respirator masks can guard against the virus?"
@@ -33,7 +33,7 @@ def test_reader_answers_the_chapter_example():
 
 
 def test_tagger_finds_people_places_organisations():
-    from ranker.heads.tagger import EntityTagger
+    from heads.tagger import EntityTagger
 
     text = "OPEC and Russia agreed to cut oil production, Angela Merkel said in Berlin."
     found = {(e.type, e.text) for e in EntityTagger(shipped("tagger")).tag([text])[0]}
@@ -49,13 +49,13 @@ def test_tagger_finds_people_places_organisations():
     ],
 )
 def test_topic_heads(name, text, label):
-    from ranker.heads.classifier import TextClassifier
+    from heads.classifier import TextClassifier
 
     assert TextClassifier(shipped(name)).predict([text])[0][0].label == label
 
 
 def test_reranker_prefers_the_relevant_passage():
-    from ranker.heads.cross_encoder import CrossEncoder
+    from heads.cross_encoder import CrossEncoder
 
     model = CrossEncoder(shipped("reranker"))
     ranked = model.rank(
@@ -68,7 +68,7 @@ def test_reranker_prefers_the_relevant_passage():
 def test_loading_is_quiet_and_leaves_transformers_settings_alone(capfd):
     from transformers.utils import logging as hf_logging
 
-    from ranker.heads.classifier import TextClassifier
+    from heads.classifier import TextClassifier
 
     before = (hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled())
     TextClassifier(shipped("topic-bbc"))

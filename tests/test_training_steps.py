@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from ranker.heads.decoding import bio_labels
-from ranker.heads.loading import HeadSpec
+from heads.decoding import bio_labels
+from heads.loading import HeadSpec
 from training.common import pad_collate
-from training.trainer import TrainConfig, fit, length_batches, make_model, setup
+from training.config import TrainConfig
+from training.trainer import fit, length_batches, make_model, setup
 
 FIX = Path(__file__).parent / "fixtures" / "heads"
 
@@ -51,8 +52,8 @@ def _train(spec, feats, collate, loss_fn=None, lengths=None, steps=6, lr=3e-3):
 
 
 def test_classifier_steps_lower_loss(tok):
+    from corpora.classify import load_csv
     from training.classifier import encode
-    from training.data_classify import load_csv
 
     rows = load_csv(FIX / "topics.csv")
     labels = sorted({lab for _, lab in rows})
@@ -63,7 +64,7 @@ def test_classifier_steps_lower_loss(tok):
 
 
 def test_tagger_steps_lower_loss(tok):
-    from training.data_conll import ENTITY_TYPES, read_conll
+    from corpora.conll import ENTITY_TYPES, read_conll
     from training.tagger import encode
 
     sents = read_conll(FIX / "conll" / "train.txt")
@@ -75,7 +76,7 @@ def test_tagger_steps_lower_loss(tok):
 
 
 def test_reader_steps_lower_loss(tok):
-    from training.data_squad import load_squad
+    from corpora.squad import load_squad
     from training.reader import qa_features
 
     exs = load_squad(FIX / "squad_tiny.json")
@@ -89,7 +90,7 @@ def test_reader_steps_lower_loss(tok):
 
 
 def test_reranker_steps_lower_loss(tok):
-    from training.data_rerank import Group
+    from training.rerank_groups import Group
     from training.reranker import group_collate, pair_features, relevance_loss
 
     groups = [
@@ -112,8 +113,8 @@ def test_reranker_steps_lower_loss(tok):
 
 
 def test_same_seed_same_weights(tok):
+    from corpora.classify import load_csv
     from training.classifier import encode
-    from training.data_classify import load_csv
 
     rows = load_csv(FIX / "topics.csv")
     feats = encode(tok, rows, {"business": 0, "sport": 1}, 32)
@@ -137,3 +138,63 @@ def test_train_config_rejects_bad_values():
         TrainConfig(method="adapter")
     with pytest.raises(ValueError, match="epochs"):
         TrainConfig(epochs=0)
+
+
+def test_scifact_source_reads_train_qrels_in_file_order(tmp_path):
+    from training.rerank_groups import scifact_source
+
+    src = scifact_source(str(FIX / "beir"))  # train qrels: q1 -> d1, q3 -> d3
+    assert src.name == "scifact"
+    assert src.queries == ["do masks protect against viruses", "why did oil prices rise"]
+    assert src.positives == [{0}, {2}]
+    assert src.docs[:2] == [  # "title. text", stripped of ". " at both ends (as trained)
+        "Masks. N95 respirator masks guard against viruses",
+        "Towers. The Eiffel Tower stands in Paris",
+    ]
+    # qrels file order, not queries order; a 0 score is no positive; an untitled doc has
+    # no leading ". "; a query without a text is skipped
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "corpus.jsonl").write_text(
+        '{"_id": "a", "title": "", "text": "alpha"}\n{"_id": "b", "title": "B", "text": "beta"}\n'
+    )
+    (tmp_path / "queries.jsonl").write_text(
+        '{"_id": "1", "text": "one"}\n{"_id": "2", "text": "two"}\n{"_id": "3", "text": "x"}\n'
+    )
+    (tmp_path / "qrels" / "train.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n2\tb\t1\n1\ta\t0\n1\tb\t2\n3\ta\t0\n9\ta\t1\n"
+    )
+    src = scifact_source(str(tmp_path))
+    assert src.queries == ["two", "one"] and src.positives == [{1}, {1}]
+    assert src.docs == ["alpha", "B. beta"]
+
+
+def test_train_cli_names_a_missing_dependency(monkeypatch, tmp_path, capsys):
+    import sys
+
+    from newsrank.cli import main
+
+    monkeypatch.delitem(sys.modules, "training.tagger", raising=False)
+    monkeypatch.setitem(sys.modules, "seqeval", None)  # importing it now fails
+    argv = ["train", "tagger", "--data", str(FIX / "conll"), "--out", str(tmp_path / "t")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "train tagger" in err and "seqeval" in err and "newsrank[train]" in err
+    assert not (tmp_path / "t").exists()
+
+
+def test_train_cli_registers_every_head_without_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import argparse, sys\n"
+        "from training import cli\n"
+        "p = argparse.ArgumentParser()\n"
+        "cli.register(p.add_subparsers())\n"
+        "a = p.parse_args(['train', 'reranker', '--data', 'bbc', '--out', 'x', '--hard', '3'])\n"
+        "assert a.hard == 3 and a.head == 'reranker' and a.method == 'lora', a\n"
+        "heavy = ('torch', 'transformers', 'training.reranker')\n"
+        "assert not [m for m in heavy if m in sys.modules], sorted(sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=120)

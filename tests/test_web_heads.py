@@ -10,7 +10,7 @@ from web.engine import Engine
 
 @pytest.fixture()
 def full_client(enriched):  # noqa: F811
-    searcher = enriched.with_config(reranker=FakeReranker("mask"), reader=FakeReader())
+    searcher = enriched.configured(reranker=FakeReranker("mask"), reader=FakeReader())
     engine = Engine(searcher, FakeClassifier(), FakeTagger(), FakeReader())
     app = create_app({"TESTING": True, "ENGINE": engine, "MAX_CONTENT_LENGTH": 4096})
     return app.test_client()

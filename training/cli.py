@@ -1,10 +1,13 @@
 """``newsrank train {classifier,reranker,tagger,reader}``: fine-tune a head.
 
     newsrank train reader --data ../shared/data/squad_v1.1/dev-v1.1.json.gz \\
-        --out models/reader --epochs 2 --lr 8e-4 --lora
+        --out heads/shipped/reader --epochs 2 --lr 8e-4 --lora
 
-Every head shares the options below; each head module adds its own through
-``add_arguments`` and implements ``train(args, cfg)``.
+Every head shares the options of :func:`_common` and adds its own (:data:`OPTIONS`);
+its module (:data:`HEADS`) implements ``train(args, cfg)``. The modules import torch
+and transformers, so they are imported only when a head trains (``newsrank --help``
+stays fast); a module that cannot be imported is an error naming the module and the
+missing dependency, never a missing subcommand.
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+from collections.abc import Callable
+from types import ModuleType
+
+from newsrank.errors import NewsrankError
 
 HEADS = {
     "classifier": "training.classifier",
@@ -21,8 +28,50 @@ HEADS = {
 }
 
 
+def _classifier_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--val-fraction", type=float, default=0.1, help="held out of train")
+
+
+def _reranker_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--per-source", type=int, default=1000, help="queries per source at most")
+    p.add_argument("--hard", type=int, default=2, help="BM25-hard negatives per query")
+    p.add_argument("--random", type=int, default=1, help="random negatives per query")
+    p.add_argument("--val-queries", type=int, default=60)
+
+
+def _tagger_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--val-sentences", type=int, default=1500, help="of valid.txt, for early stop")
+    p.add_argument(
+        "--no-case-segment",
+        dest="case_segment",
+        action="store_false",
+        help="do not pass capitalisation as the token type (the backbone is uncased)",
+    )
+
+
+def _reader_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stride", type=int, default=64, help="tokens shared by windows")
+    p.add_argument("--train-articles", default="0:37", help="article slice to train on")
+    p.add_argument("--val-articles", default="37:38", help="held-out articles (early stop)")
+    p.add_argument(
+        "--test-articles", default="38:", help="test articles, scored once at the end ('' skips)"
+    )
+
+
+#: Optional libraries a head's training needs (checked before it starts, newsrank.extras).
+REQUIRES = {"tagger": ("seqeval",)}
+
+#: The options of each head, beside the common ones.
+OPTIONS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "classifier": _classifier_options,
+    "reranker": _reranker_options,
+    "tagger": _tagger_options,
+    "reader": _reader_options,
+}
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    from training.trainer import TrainConfig
+    from training.config import TrainConfig
 
     d = TrainConfig()
     p.add_argument("--data", required=True, help="training data (see docs/heads.md)")
@@ -47,8 +96,20 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", default=None, help="LoRA head dir to continue training from")
 
 
+def head_module(head: str) -> ModuleType:
+    """The training module of ``head``; a missing dependency is a :class:`NewsrankError`."""
+    module = HEADS[head]
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise NewsrankError(
+            f"newsrank train {head}: cannot import {module}: it needs {exc.name or exc}, "
+            "which is not installed (pip install 'newsrank[train]')"
+        ) from exc
+
+
 def _run(args: argparse.Namespace) -> int:
-    from training.trainer import TrainConfig
+    from training.config import TrainConfig
 
     cfg = TrainConfig(
         epochs=args.epochs,
@@ -67,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
         backbone=args.backbone,
         init=args.init,
     )
-    summary = importlib.import_module(HEADS[args.head]).train(args, cfg)
+    summary = head_module(args.head).train(args, cfg)
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -76,11 +137,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("train", help="fine-tune a head (classifier, reranker, tagger, reader)")
     parser.set_defaults(func=lambda args: parser.error("choose a head to train"))
     heads = parser.add_subparsers(dest="head", metavar="HEAD")
-    for name, module in HEADS.items():
+    for name in HEADS:
         p = heads.add_parser(name, help=f"train the {name} head")
         _common(p)
-        try:
-            importlib.import_module(module).add_arguments(p)
-        except ModuleNotFoundError:
-            continue
-        p.set_defaults(func=_run)
+        OPTIONS[name](p)
+        p.set_defaults(func=_run, requires=REQUIRES.get(name, ()))

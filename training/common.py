@@ -9,9 +9,11 @@ from typing import Any
 
 import torch
 
+from heads.loading import HeadSpec
 from newsrank.invocation import current
-from ranker.heads.loading import HeadSpec, save_head
-from training.trainer import FitResult, TrainConfig
+from training.config import TrainConfig
+from training.export import save_head
+from training.trainer import FitResult
 
 PAD_LABEL = -100
 

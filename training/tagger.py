@@ -3,7 +3,8 @@
     newsrank train tagger --data ../shared/data/conll2003 --out models/tagger
 
 ``--data`` is the folder holding ``train.txt``, ``valid.txt`` (early stopping) and
-``test.txt`` (scored once at the end with seqeval).
+``test.txt`` (scored once at the end with seqeval: :func:`corpora.conll.seqeval_scores`).
+``--val-sentences`` caps the validation sentences.
 """
 
 from __future__ import annotations
@@ -13,22 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ranker.heads.decoding import bio_labels
-from ranker.heads.loading import save_head
-from ranker.heads.tagger import case_segment_ids, first_subtoken_ids, predict_word_tags
+import seqeval  # noqa: F401  (scores the test split at the end: fail now, not after training)
+
+from corpora.conll import ENTITY_TYPES, Sentence, read_conll, seqeval_scores
+from heads.decoding import bio_labels
+from heads.tagger import case_segment_ids, first_subtoken_ids, predict_word_tags
 from training.common import PAD_LABEL, finish, head_spec, pad_collate
-from training.data_conll import ENTITY_TYPES, Sentence, read_conll
-from training.trainer import TrainConfig, fit, make_model, setup
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--val-sentences", type=int, default=1500, help="of valid.txt, for early stop")
-    p.add_argument(
-        "--no-case-segment",
-        dest="case_segment",
-        action="store_false",
-        help="do not pass capitalisation as the token type (the backbone is uncased)",
-    )
+from training.config import TrainConfig
+from training.export import save_head
+from training.trainer import fit, make_model, setup
 
 
 def encode(
@@ -59,25 +53,6 @@ def encode(
             }
         )
     return feats
-
-
-def seqeval_scores(gold: list[list[str]], pred: list[list[str]]) -> dict[str, Any]:
-    """Entity-level precision, recall, F1 (seqeval, IOB2) and per-type F1."""
-    from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
-
-    report = classification_report(gold, pred, output_dict=True, zero_division=0)
-    per_type = {
-        k: {m: round(float(v[m]), 4) for m in ("precision", "recall", "f1-score", "support")}
-        for k, v in report.items()
-        if "avg" not in k
-    }
-    return {
-        "f1": float(f1_score(gold, pred)),
-        "precision": float(precision_score(gold, pred)),
-        "recall": float(recall_score(gold, pred)),
-        "per_type": per_type,
-        "n": len(gold),
-    }
 
 
 def evaluate(

@@ -12,15 +12,20 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
+from indexer.fulltext import FullTextEntities
+from newsrank.config import HeadsConfig
+from newsrank.protocols import QuestionAnswerer, Tagger, TopicClassifier
 from ranker.search import Searcher
 
 
 @dataclass
 class Engine:
+    """What the handlers share: the searcher and the heads the pages use on their own."""
+
     searcher: Searcher
-    topic: object | None = None
-    tagger: object | None = None
-    reader: object | None = None
+    topic: TopicClassifier | None = None
+    tagger: Tagger | None = None
+    reader: QuestionAnswerer | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -36,12 +41,12 @@ def _load(app: Flask) -> Engine:
     searcher = app.config.get("SEARCHER")
     if searcher is not None:  # tests: a ready searcher, heads as it has them
         return Engine(searcher, reader=searcher.reader)
-    from ranker.loaders import load_heads
+    from heads.loaders import load_heads
 
     heads = load_heads(settings.heads)
-    searcher = Searcher(
+    searcher = Searcher.open(
         app.config["INDEX_DIR"],
-        settings.search,
+        config=settings.search,
         reranker=heads.reranker,
         reader=heads.reader,
         heads=settings.heads,
@@ -51,7 +56,9 @@ def _load(app: Flask) -> Engine:
     return Engine(searcher, heads.topic, heads.tagger, heads.reader, warnings)
 
 
-def _fulltext(searcher: Searcher, tagger: object | None, config, warnings: list[str]):
+def _fulltext(
+    searcher: Searcher, tagger: Tagger | None, config: HeadsConfig, warnings: list[str]
+) -> FullTextEntities | None:
     """The lazy full-text entity cache, when the index was tagged by the loaded tagger.
 
     An index directory that cannot be written (read-only deployment) only loses the
@@ -62,15 +69,13 @@ def _fulltext(searcher: Searcher, tagger: object | None, config, warnings: list[
         return None
     import sqlite3
 
-    from indexer.fulltext import FullTextEntities
-
     try:
         fulltext = FullTextEntities(
             searcher.index_dir,
             searcher.store,
             tagger,
             str(config.tagger),
-            lead_words=int(enrichment.get("lead_words", 60)),
+            lead_words=searcher.manifest.lead_words,
         )
     except (OSError, sqlite3.Error) as exc:
         warnings.append(

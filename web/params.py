@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from newsrank.errors import QueryError
-from ranker.results import SearchRequest, parse_entity
+from ranker.request import SearchRequest, parse_entity
 
 
 def _int(args: Mapping[str, str], name: str, default: int) -> int:

@@ -1,8 +1,8 @@
 """Single-text classification ([CLS] -> label distribution), e.g. news topics.
 
->>> clf = TextClassifier("topic-bbc")  # doctest: +SKIP
->>> clf.predict(["Arsenal beat Chelsea 2-0 at the Emirates"])[0][0].label  # doctest: +SKIP
-'sport'
+>>> clf = TextClassifier("topic-bbc")
+>>> clf.predict(["Arsenal beat Chelsea 2-0 at the Emirates in the Premiership"])[0][0].label
+'sports'
 """
 
 from __future__ import annotations
@@ -11,24 +11,15 @@ from collections.abc import Sequence
 
 import torch
 
-from ranker.heads.base import HeadModel, batches
-from ranker.heads.types import LabelScore
+from heads.base import HeadModel, batches
+from newsrank.types import LabelScore
 
 
 class TextClassifier(HeadModel):
     """A fine-tuned text classifier head (topic-agnews, topic-bbc or any directory)."""
 
     task = "classifier"
-
-    def __init__(
-        self,
-        model_name_or_path: str = "topic-bbc",
-        device: str | None = None,
-        batch_size: int = 32,
-        max_length: int | None = None,
-        precision: str = "auto",
-    ) -> None:
-        super().__init__(model_name_or_path, device, batch_size, max_length, precision)
+    default_model = "topic-bbc"
 
     def predict_proba(self, texts: Sequence[str]) -> torch.Tensor:
         """Label probabilities, shape (len(texts), len(labels)), columns in label order."""

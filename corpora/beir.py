@@ -1,19 +1,12 @@
-"""BEIR-format test collections: read them, write them, and convert the SMART ones.
+"""BEIR-format test collections: read them and write them.
 
 A BEIR collection is a directory holding ``corpus.jsonl`` (or ``corpus.jsonl.gz``;
 ``{"_id", "title", "text"}`` per line), ``queries.jsonl`` (``{"_id", "text"}``) and
 ``qrels/<split>.tsv`` (``query-id  corpus-id  score``, header line optional).
 
-The classic SMART collections of ``../shared/data/classic_ir`` (TIME, MED, CRAN,
-CISI) are parsed with :mod:`evaluation.smart` and written in the same format, so one
-command evaluates everything. CRAN needs two fixes: its files are named
-``cran.all.1400`` / ``cran.qry`` / ``cranqrel``, and its queries are numbered
-``001, 002, 004, 008, ...`` while ``cranqrel`` numbers them 1..225 in file order, so
-queries are renumbered by position. TIME.REL numbers documents by their position in
-TIME.ALL (1 = the first, ``*TEXT 017``), not by their ``*TEXT`` number, so
-:func:`evaluation.smart.parse_records` numbers TIME documents by position too (one
-place, shared with the reranker evaluation). Every judged pair counts as relevant (score 1);
-CRAN's graded codes (1-4, -1) are not used.
+:func:`read_beir` also reads a directory holding a classic SMART collection
+(:func:`is_smart`; parsed by :func:`corpora.smart.read_smart`), so one command
+evaluates everything.
 
 >>> import tempfile
 >>> c = Collection("toy", {"d1": ("", "oil prices fall")}, {"q1": "oil"}, {"q1": {"d1": 1}})
@@ -29,14 +22,16 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluation import smart
-
 CORPUS_FILES = ("corpus.jsonl", "corpus.jsonl.gz")
 
 
 @dataclass
 class Collection:
-    """A test collection in memory: ``corpus`` maps doc id -> (title, text)."""
+    """A test collection in memory: ``corpus`` maps doc id -> (title, text).
+
+    >>> Collection("toy", {}, {"q1": "a", "q2": "b"}, {"q2": {"d": 1}, "q1": {"d": 0}}).judged
+    ['q2']
+    """
 
     name: str
     corpus: dict[str, tuple[str, str]]
@@ -65,7 +60,10 @@ def _jsonl(path: Path) -> list[dict]:
 
 
 def read_qrels(path: str | Path) -> dict[str, dict[str, int]]:
-    """A BEIR/TREC-style qrels TSV (3 columns, or TREC's 4 with an iteration column)."""
+    """A BEIR/TREC-style qrels TSV (3 columns, or TREC's 4 with an iteration column).
+
+    Every judgment is kept, scores of 0 (judged not relevant) included, in file order.
+    """
     qrels: dict[str, dict[str, int]] = {}
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         f = line.split()
@@ -81,10 +79,15 @@ def read_qrels(path: str | Path) -> dict[str, dict[str, int]]:
 
 
 def read_beir(directory: str | Path, split: str = "test") -> Collection:
-    """Load a BEIR directory (corpus, queries, ``qrels/<split>.tsv``)."""
+    """Load a BEIR directory (corpus, queries, ``qrels/<split>.tsv``), or a SMART one.
+
+    Documents and queries keep their file order; a missing title or text reads as "".
+    """
     d = Path(directory)
     if is_smart(d):
-        return read_smart_collection(d)
+        from corpora.smart import read_smart  # corpora.smart builds on this module
+
+        return read_smart(d)
     qrels_path = d / "qrels" / f"{split}.tsv"
     if not qrels_path.is_file():
         raise FileNotFoundError(f"{qrels_path} is missing")
@@ -119,24 +122,3 @@ def is_smart(directory: str | Path) -> bool:
     if not d.is_dir() or any((d / n).is_file() for n in CORPUS_FILES):
         return False
     return any(p.name.upper().endswith((".ALL", ".ALL.1400")) for p in d.iterdir())
-
-
-def read_smart_collection(directory: str | Path) -> Collection:
-    """TIME, MED, CISI (via :func:`evaluation.smart.read_smart`) or CRAN, as a Collection."""
-    d = Path(directory)
-    if (d / "cran.all.1400").is_file():
-        corpus = smart.parse_records((d / "cran.all.1400").read_text(encoding="latin-1"))
-        numbered = smart.parse_records((d / "cran.qry").read_text(encoding="latin-1"))
-        queries = {str(i): text for i, text in enumerate(numbered.values(), start=1)}
-        qrels = smart.parse_qrels((d / "cranqrel").read_text(encoding="latin-1"))
-        qrels = {q: docs for q, docs in qrels.items() if q in queries}
-        name = "cran"
-    else:
-        s = smart.read_smart(d)
-        corpus, queries, qrels, name = s.corpus, s.queries, s.qrels, s.name
-    return Collection(name, {k: ("", v) for k, v in corpus.items()}, queries, qrels)
-
-
-def convert_smart(directory: str | Path, out: str | Path) -> Path:
-    """Convert a SMART collection directory to a BEIR directory ``out``."""
-    return write_beir(read_smart_collection(directory), out)

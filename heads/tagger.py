@@ -1,7 +1,7 @@
 """Token tagging: named entities (CoNLL-2003 PER/ORG/LOC/MISC) with character offsets.
 
->>> tagger = EntityTagger("tagger")  # doctest: +SKIP
->>> [(e.type, e.text) for e in tagger.tag(["Angela Merkel visited Paris."])[0]]  # doctest: +SKIP
+>>> tagger = EntityTagger("tagger")
+>>> [(e.type, e.text) for e in tagger.tag(["Angela Merkel visited Paris."])[0]]
 [('PER', 'Angela Merkel'), ('LOC', 'Paris')]
 
 Text is split into words (runs of letters/digits, or single punctuation marks); each
@@ -21,9 +21,9 @@ from typing import Any
 
 import torch
 
-from ranker.heads.base import HeadModel
-from ranker.heads.decoding import bio_to_entities
-from ranker.heads.types import Entity
+from heads.base import HeadModel
+from heads.decoding import bio_to_entities
+from newsrank.types import Entity
 
 #: Words as CoNLL-2003 splits them: a possessive "'s" is a word of its own
 #: ("France's" -> "France", "'s"), other apostrophes stay inside ("O'Neill").
@@ -112,16 +112,7 @@ class EntityTagger(HeadModel):
 
     task = "tagger"
     words_per_window = 120
-
-    def __init__(
-        self,
-        model_name_or_path: str = "tagger",
-        device: str | None = None,
-        batch_size: int = 32,
-        max_length: int | None = None,
-        precision: str = "auto",
-    ) -> None:
-        super().__init__(model_name_or_path, device, batch_size, max_length, precision)
+    default_model = "tagger"
 
     def tag_words(self, words: Sequence[Sequence[str]]) -> list[list[tuple[str, float]]]:
         """(tag, probability) of every word of pre-split sentences."""

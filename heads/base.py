@@ -8,8 +8,8 @@ from typing import Any
 
 import torch
 
+from heads.loading import load_head
 from newsrank.precision import autocast, resolve_precision
-from ranker.heads.loading import load_head
 
 
 class HeadModel:
@@ -21,10 +21,12 @@ class HeadModel:
     """
 
     task = ""
+    #: the shipped head loaded when no ``model_name_or_path`` is given
+    default_model = ""
 
     def __init__(
         self,
-        model_name_or_path: str,
+        model_name_or_path: str | None = None,
         device: str | None = None,
         batch_size: int = 32,
         max_length: int | None = None,
@@ -34,6 +36,7 @@ class HeadModel:
             raise ValueError(f"batch_size={batch_size} must be at least 1")
         if max_length is not None and not 8 <= max_length <= 512:
             raise ValueError(f"max_length={max_length} must be between 8 and 512")
+        model_name_or_path = model_name_or_path or self.default_model
         self.model, self.tokenizer, self.spec = load_head(model_name_or_path, self.task, device)
         self.device = next(self.model.parameters()).device
         #: "fp32" or "bf16": ``precision`` resolved for the device (newsrank.precision)
@@ -42,6 +45,10 @@ class HeadModel:
         self.max_length = max_length or self.spec.max_length
         self.model_name_or_path = model_name_or_path
         self._tok_lock = threading.Lock()
+        self.check_spec()
+
+    def check_spec(self) -> None:
+        """Raise ValueError when the loaded head cannot serve this class (subclasses)."""
 
     @property
     def labels(self) -> list[str]:

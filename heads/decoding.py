@@ -20,10 +20,20 @@ Tagging: BIO tags of tokens with character offsets become entity spans:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from ranker.heads.types import Entity, SpanChoice
+from newsrank.types import Entity
+
+
+@dataclass(frozen=True)
+class SpanChoice:
+    """A span of token indices ``start..end`` (inclusive) and its logit sum."""
+
+    start: int
+    end: int
+    score: float
 
 
 def top_spans(
@@ -120,18 +130,6 @@ def bio_to_entities(
             cur = None
     close()
     return entities
-
-
-def label_maps(labels: Sequence[str]) -> tuple[dict[int, str], dict[str, int]]:
-    """``id2label`` and ``label2id`` of a label list, checking it has no duplicates.
-
-    >>> label_maps(["O", "B-PER"])
-    ({0: 'O', 1: 'B-PER'}, {'O': 0, 'B-PER': 1})
-    """
-    labels = [str(x) for x in labels]
-    if len(set(labels)) != len(labels):
-        raise ValueError(f"duplicate labels in {labels}: every label must be unique")
-    return dict(enumerate(labels)), {lab: i for i, lab in enumerate(labels)}
 
 
 def bio_labels(types: Sequence[str]) -> list[str]:

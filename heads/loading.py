@@ -1,4 +1,4 @@
-"""Save and load a head directory; the one place that knows its format.
+"""Load a head directory for inference (:mod:`training.export` writes it).
 
 A head directory holds:
 
@@ -21,25 +21,20 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from heads.registry import resolve_head
 from newsrank.errors import NewsrankError
 from newsrank.modelpath import quiet_transformers, resolve_model
-from ranker.heads.registry import resolve_head
 
 DEFAULT_BACKBONE = "sentence-transformers/all-MiniLM-L6-v2"
 TASKS = ("classifier", "cross-encoder", "tagger", "reader")
 #: LoRA on every linear layer of the encoder (not the pooler or head: those train fully).
 LORA_TARGET = r".*encoder\.layer\.\d+\..*\.(query|key|value|dense)$"
-#: Parameters trained in full next to the adapters (head, pooler, LayerNorms).
-FULLY_TRAINED = ("classifier", "qa_outputs", "pooler", "LayerNorm")
-#: Also trained in full when a head uses the segment embedding for its own signal
-#: (the tagger's ``case_segment`` option: capitalisation as token type).
-SEGMENT_EMBEDDING = "token_type_embeddings"
 
 
 class HeadLoadError(NewsrankError):
@@ -105,8 +100,9 @@ def build_model(spec: HeadSpec) -> torch.nn.Module:
         ) from exc
 
 
-def add_lora(model: torch.nn.Module, spec: HeadSpec, dropout: float = 0.0) -> torch.nn.Module:
-    """Wrap ``model`` with LoRA adapters; the head, pooler and LayerNorms stay trainable."""
+def wrap_lora(model: torch.nn.Module, spec: HeadSpec, dropout: float = 0.0) -> torch.nn.Module:
+    """``model`` wrapped with LoRA adapters as ``spec`` describes (every linear layer of
+    the encoder, :data:`LORA_TARGET`); loading fills them, training makes them trainable."""
     from peft import LoraConfig, get_peft_model
 
     cfg = LoraConfig(
@@ -118,34 +114,7 @@ def add_lora(model: torch.nn.Module, spec: HeadSpec, dropout: float = 0.0) -> to
     )
     with warnings.catch_warnings():  # peft calls a deprecated transformers helper
         warnings.simplefilter("ignore", FutureWarning)
-        peft_model = get_peft_model(model, cfg)
-    trained = FULLY_TRAINED + ((SEGMENT_EMBEDDING,) if spec.options.get("case_segment") else ())
-    for name, p in peft_model.named_parameters():
-        if any(part in name for part in trained) and "lora_" not in name:
-            p.requires_grad = True
-    return peft_model
-
-
-def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """The trained parameters of a LoRA model (adapters + fully trained parts)."""
-    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
-
-
-def save_head(model: torch.nn.Module, spec: HeadSpec, out_dir: str | Path) -> Path:
-    """Write a head directory (weights, head.json, labels.json); returns its path."""
-    from safetensors.torch import save_file
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if spec.method == "lora":
-        state = {n: t.to(torch.float16).contiguous() for n, t in trainable_state(model).items()}
-        save_file(state, str(out / "adapter.safetensors"))
-    else:
-        base = model.get_base_model() if hasattr(model, "get_base_model") else model
-        base.save_pretrained(out, safe_serialization=True)
-    (out / "head.json").write_text(json.dumps(asdict(spec), indent=2) + "\n")
-    (out / "labels.json").write_text(json.dumps(dict(enumerate(spec.labels)), indent=2) + "\n")
-    return out
+        return get_peft_model(model, cfg)
 
 
 def read_spec(path: str | Path) -> HeadSpec:
@@ -176,7 +145,7 @@ def load_head(
             weights = Path(path) / "adapter.safetensors"
             if not weights.is_file():
                 raise HeadLoadError(f"{weights} is missing; re-run the training command")
-            model = add_lora(build_model(spec), spec)
+            model = wrap_lora(build_model(spec), spec)
             state = load_file(str(weights))
             missing = set(state) - {n for n, _ in model.named_parameters()}
             if missing:

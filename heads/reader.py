@@ -1,12 +1,12 @@
 """Extractive question answering: the best answer span in a set of passages.
 
->>> reader = Reader("reader")  # doctest: +SKIP
+>>> reader = Reader("reader")
 >>> reader.answer("Who wrote Hamlet?", ["Hamlet is a tragedy by William Shakespeare."])[0].text
-'William Shakespeare'  # doctest: +SKIP
+'William Shakespeare'
 
 Long passages are read in overlapping windows (``stride`` tokens shared); a span never
 touches the question, special tokens or padding; character offsets map back into the
-given passage. Confidence: see :class:`ranker.heads.types.Answer`.
+given passage. Confidence: see :class:`newsrank.types.Answer`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ranker.heads.base import HeadModel
-from ranker.heads.decoding import softmax, top_spans
-from ranker.heads.types import Answer
+from heads.base import HeadModel
+from heads.decoding import softmax, top_spans
+from newsrank.types import Answer
 
 
 def encode_windows(
@@ -110,10 +110,11 @@ class Reader(HeadModel):
     """A fine-tuned extractive QA head."""
 
     task = "reader"
+    default_model = "reader"
 
     def __init__(
         self,
-        model_name_or_path: str = "reader",
+        model_name_or_path: str | None = None,
         device: str | None = None,
         batch_size: int = 32,
         max_length: int | None = None,

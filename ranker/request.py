@@ -1,0 +1,64 @@
+"""The search request: its fields, and their validation (pure; no index needed).
+
+>>> from newsrank.config import SearchConfig
+>>> validate_request(SearchRequest("  oil   prices ", date_from="2017/1/5"), SearchConfig())
+SearchRequest(query='oil prices', k=10, page=1, sources=(), date_from='2017-01-05', date_to=None, topics=(), entities=())
+"""  # noqa: E501
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from indexer.ingest import normalize_date
+from newsrank.config import SearchConfig
+from newsrank.errors import QueryError
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    k: int = 10  # results per page
+    page: int = 1
+    sources: tuple[str, ...] = ()
+    date_from: str | None = None  # inclusive, YYYY-MM-DD
+    date_to: str | None = None
+    topics: tuple[str, ...] = ()
+    entities: tuple[tuple[str, str], ...] = ()  # (type, text), e.g. ("ORG", "OPEC")
+
+
+def parse_entity(value: str) -> tuple[str, str]:
+    """``"ORG=OPEC"`` -> ``("ORG", "OPEC")``.
+
+    >>> parse_entity("org=OPEC")
+    ('ORG', 'OPEC')
+    """
+    type_, sep, text = value.partition("=")
+    if not sep or not type_.strip() or not text.strip():
+        raise ValueError(f"entity filter {value!r}: write TYPE=TEXT, e.g. ORG=OPEC")
+    return type_.strip().upper(), text.strip()
+
+
+def validate_request(request: SearchRequest, config: SearchConfig) -> SearchRequest:
+    """The request with a normalised query and dates, or a :class:`QueryError` saying
+    which parameter is wrong and what is allowed."""
+    query = " ".join(request.query.split())
+    if not query:
+        raise QueryError("empty query: type some words to search for")
+    if len(query) > config.max_query_chars:
+        raise QueryError(
+            f"query is {len(query)} characters long; the limit is {config.max_query_chars}"
+        )
+    if not 1 <= request.k <= config.max_k:
+        raise QueryError(f"k={request.k}: ask for 1 to {config.max_k} results per page")
+    if request.page < 1 or request.page * request.k > config.max_candidates:
+        raise QueryError(
+            f"page={request.page}: pages run from 1 while page*k <= {config.max_candidates}"
+        )
+    dates = []
+    for name, value in (("from", request.date_from), ("to", request.date_to)):
+        try:
+            dates.append(normalize_date(value) if value else None)
+        except ValueError as exc:
+            raise QueryError(f"{name} date: {exc}") from exc
+    return dataclasses.replace(request, query=query, date_from=dates[0], date_to=dates[1])

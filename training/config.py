@@ -1,0 +1,43 @@
+"""The hyper-parameters of one training run: :class:`TrainConfig`.
+
+Kept apart from :mod:`training.trainer` and free of heavy imports, so the
+``newsrank train`` options (whose defaults come from here) register without torch.
+
+>>> cfg = TrainConfig(epochs=2, lr=1e-3)
+>>> cfg.method
+'lora'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of one training run (the CLI's options)."""
+
+    epochs: int = 3
+    lr: float = 5e-4
+    batch_size: int = 16
+    max_length: int = 256
+    seed: int = 13
+    method: str = "lora"  # "lora" or "full"
+    lora_r: int = 32
+    lora_alpha: int = 64
+    lora_dropout: float = 0.0  # 0 keeps LoRA as fast as full fine-tuning on CPU
+    warmup: float = 0.06  # fraction of steps
+    weight_decay: float = 0.01
+    eval_every: int = 0  # steps between held-out evaluations; 0: four per epoch
+    patience: int = 3  # evaluations without improvement before stopping
+    max_examples: int | None = None  # train on the first N examples (after shuffling)
+    threads: int | None = None
+    device: str | None = None
+    backbone: str = "sentence-transformers/all-MiniLM-L6-v2"
+    init: str | None = None  # a saved LoRA head of the same task to continue training from
+
+    def __post_init__(self) -> None:
+        if self.method not in ("lora", "full"):
+            raise ValueError(f"method={self.method!r}: choose 'lora' (--lora) or 'full' (--full)")
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
+            raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
