@@ -44,10 +44,15 @@ def provenance(command: str) -> dict[str, str]:
         commit += "+dirty"
     cpu = platform.processor() or platform.machine()
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        info = Path("/proc/cpuinfo").read_text()
+        for line in info.splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
+        # the bfloat16 hardware decides the default arithmetic (newsrank.precision)
+        flags = set(next((ln for ln in info.splitlines() if ln.startswith("flags")), "").split())
+        named = [n for f, n in (("avx512_bf16", "AVX512-BF16"), ("amx_tile", "AMX")) if f in flags]
+        cpu += f" ({', '.join(named) if named else 'no bfloat16 hardware'})"
     except OSError:
         pass
     return {
@@ -258,6 +263,7 @@ def retrieval_report(data: dict, out: Path) -> Path:
             for c in data["rerank_curve"]
         ]
         lines += ["", "![rerank depth](rerank_depth.png)", ""]
+    lines += _weights_md(data)
     path = out / "report.md"
     path.write_text("\n".join(lines))
     return path
@@ -306,6 +312,15 @@ def latency_report(data: dict, out: Path, samples: dict[str, list[float]]) -> Pa
     return path
 
 
+def _weights_md(data: dict) -> list[str]:
+    """The rerank mixing-weight sweep of a run, if it has one."""
+    if not data.get("rerank_weights"):
+        return []
+    cells = ", ".join(f"{w['weight']:g}: {w['ndcg@10']:.3f}" for w in data["rerank_weights"])
+    split = data.get("split", "test")
+    return [f"Rerank mixing weight -> nDCG@10 ({split} queries): {cells}", ""]
+
+
 def results_markdown(result_files: Sequence[Path], latency_file: Path | None = None) -> str:
     """``docs/results.md``: one table per collection, then latency, with provenance."""
     lines = [
@@ -344,7 +359,11 @@ def results_markdown(result_files: Sequence[Path], latency_file: Path | None = N
                 f"{c['depth']}: {c['ndcg@10']:.3f} ({c.get('mean', 0):.0f} ms)"
                 for c in data["rerank_curve"]
             )
-            lines += [f"Rerank depth -> nDCG@10 (mean ms/query): {curve}", ""]
+            lines += [
+                f"Rerank depth (articles) -> nDCG@10 (mean ms/query): {curve}",
+                "",
+            ]
+        lines += _weights_md(data)
     if latency_file is not None and Path(latency_file).is_file():
         data = json.loads(Path(latency_file).read_text())
         lines += ["## Latency", "", f"Index {data['index']}, {data['n_queries']} queries."]

@@ -1,4 +1,6 @@
-"""Shared plumbing of the inference classes: loading once, batching, thread safety."""
+"""Shared plumbing of the inference classes: loading once, batching, thread safety,
+and the input hygiene every head applies (:func:`clean_texts`, :func:`truncate_tokens`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import torch
 
 from heads.loading import load_head
 from newsrank.precision import autocast, resolve_precision
+from newsrank.text import replace_surrogates
 
 
 class HeadModel:
@@ -59,6 +62,11 @@ class HeadModel:
         with self._tok_lock:
             return self.tokenizer(*args, **kwargs)
 
+    def truncate(self, text: str, max_tokens: int) -> str:
+        """:func:`truncate_tokens` with this head's tokenizer (thread safe)."""
+        with self._tok_lock:
+            return truncate_tokens(self.tokenizer, text, max_tokens)
+
     def autocast(self) -> Any:
         """The context forward passes run in: bfloat16 autocast or nothing."""
         return autocast(self.precision, self.device.type)
@@ -76,3 +84,39 @@ def batches(items: Sequence[Any], size: int) -> Iterator[tuple[int, Sequence[Any
     """``(offset, chunk)`` pairs of consecutive chunks of ``items``."""
     for i in range(0, len(items), size):
         yield i, items[i : i + size]
+
+
+def clean_texts(texts: Sequence[str]) -> list[str]:
+    """The texts as a head tokenizes them: lone surrogates replaced, lengths kept.
+
+    A fast tokenizer raises on a surrogate (``newsrank.text``); replacing each with
+    U+FFFD, which the tokenizer then drops like a control character, keeps every
+    character offset pointing at the same place of the caller's text.
+    """
+    out = []
+    for t in texts:
+        if not isinstance(t, str):
+            raise TypeError(f"texts must be strings, got {type(t).__name__}: {t!r:.60}")
+        out.append(replace_surrogates(t))
+    return out
+
+
+def truncate_tokens(tokenizer: Any, text: str, max_tokens: int) -> str:
+    """The longest prefix of ``text`` holding at most ``max_tokens`` tokens (no special
+    tokens), cut after a whole token; ``text`` itself when it fits.
+
+    A text that fits is returned unchanged, so it is tokenized exactly as before.
+    """
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens={max_tokens} must be at least 1")
+    enc = tokenizer(
+        text,
+        add_special_tokens=False,
+        return_offsets_mapping=True,
+        truncation=True,
+        max_length=max_tokens + 1,
+    )
+    offsets = enc["offset_mapping"]
+    if len(offsets) <= max_tokens:
+        return text
+    return text[: offsets[max_tokens - 1][1]]

@@ -1,5 +1,9 @@
 """Single-text classification ([CLS] -> label distribution), e.g. news topics.
 
+A text longer than ``max_length`` tokens is classified on its first ``max_length``
+tokens; any string gets a distribution, the empty one included (the model's prior);
+lone surrogates are read as U+FFFD (:func:`heads.base.clean_texts`).
+
 >>> clf = TextClassifier("topic-bbc")
 >>> clf.predict(["Arsenal beat Chelsea 2-0 at the Emirates in the Premiership"])[0][0].label
 'sports'
@@ -11,7 +15,7 @@ from collections.abc import Sequence
 
 import torch
 
-from heads.base import HeadModel, batches
+from heads.base import HeadModel, batches, clean_texts
 from newsrank.types import LabelScore
 
 
@@ -26,7 +30,7 @@ class TextClassifier(HeadModel):
         if isinstance(texts, str):
             raise TypeError("texts must be a list of strings, not one string: wrap it in [...]")
         out = []
-        for _, chunk in batches(list(texts), self.batch_size):
+        for _, chunk in batches(clean_texts(texts), self.batch_size):
             enc = self.tokenize(
                 list(chunk),
                 truncation=True,

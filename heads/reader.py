@@ -7,6 +7,13 @@
 Long passages are read in overlapping windows (``stride`` tokens shared); a span never
 touches the question, special tokens or padding; character offsets map back into the
 given passage. Confidence: see :class:`newsrank.types.Answer`.
+
+Any input is read, never refused with a tokenizer error: a question longer than
+:func:`question_token_limit` (a quarter of ``max_length``: 64 tokens for the shipped
+reader, whose SQuAD test questions have at most 38) keeps its first that many tokens,
+so every window still holds more than ``stride`` tokens of the passage; a question
+with no tokens at all (only control or zero-width characters) gets no answer (an
+empty list); lone surrogates are read as U+FFFD (:func:`heads.base.clean_texts`).
 """
 
 from __future__ import annotations
@@ -17,9 +24,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from heads.base import HeadModel
+from heads.base import HeadModel, clean_texts, truncate_tokens
 from heads.decoding import softmax, top_spans
 from newsrank.types import Answer
+
+
+def question_token_limit(max_length: int, stride: int) -> int:
+    """The most tokens of a question the reader keeps: a quarter of ``max_length``,
+    and fewer if needed so that a window has room for more than ``stride`` tokens of
+    the passage besides the question and 3 special tokens (the tokenizer refuses to
+    cut windows otherwise).
+
+    >>> question_token_limit(256, 64), question_token_limit(8, 3)
+    (64, 1)
+    """
+    return max(1, min(max_length // 4, max_length - stride - 4))
 
 
 def encode_windows(
@@ -34,14 +53,20 @@ def encode_windows(
     The result has ``overflow_to_sample_mapping`` (window -> pair) and
     ``offset_mapping`` (token -> characters of the context); ``sequence_ids(w)`` tells
     the context's tokens (1) from the question's (0) and special tokens (None).
+    Questions are stripped and cut to :func:`question_token_limit` tokens; lone
+    surrogates are replaced one for one, so context offsets stay valid.
     """
     if len(questions) != len(contexts):
         raise ValueError(f"{len(questions)} questions but {len(contexts)} contexts")
     if stride >= max_length // 2:
         raise ValueError(f"stride={stride} must be under half of max_length={max_length}")
+    limit = question_token_limit(max_length, stride)
+    questions = clean_texts(questions)
+    # the same question usually comes with every context: cut each one once
+    cut = {q: truncate_tokens(tokenizer, q.strip(), limit) for q in set(questions)}
     return tokenizer(
-        [q.strip() for q in questions],
-        list(contexts),
+        [cut[q] for q in questions],
+        clean_texts(contexts),
         truncation="only_second",
         max_length=max_length,
         stride=stride,
@@ -84,6 +109,8 @@ def decode_windows(
     offsets = enc["offset_mapping"].tolist()
     for w, pair in enumerate(mapping):
         seq = enc.sequence_ids(w)
+        if 0 not in seq:
+            continue  # a question with no tokens asks nothing: no answer
         allowed = np.array([s == 1 for s in seq])
         scored = allowed.copy()
         scored[0] = True  # [CLS]: the "no answer here" option of the softmaxes
@@ -145,7 +172,9 @@ class Reader(HeadModel):
         top_k: int = 1,
         max_answer_len: int = 30,
     ) -> list[Answer]:
-        """The ``top_k`` best answers to ``question`` over all ``contexts``, best first."""
+        """The ``top_k`` best answers to ``question`` over all ``contexts``, best first;
+        an empty list when there is nothing to read (no context or passage tokens, a
+        question without tokens). An empty or blank question is a ValueError."""
         if not question.strip():
             raise ValueError("question is empty: give a question to answer")
         per = self._read([question] * len(contexts), contexts, top_k, max_answer_len)

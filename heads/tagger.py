@@ -5,7 +5,11 @@
 [('PER', 'Angela Merkel'), ('LOC', 'Paris')]
 
 Text is split into words (runs of letters/digits, or single punctuation marks); each
-word's first sub-token carries its tag, as in training. Long texts are read in windows.
+word's first sub-token carries its tag, as in training. Long texts are read in windows
+of :attr:`EntityTagger.words_per_window` words; words past ``max_length`` tokens in a
+window, and words the tokenizer drops (control and zero-width characters), are tagged
+``O``. Lone surrogates are read as U+FFFD (:func:`heads.base.clean_texts`); entity
+offsets and texts always refer to the text as given.
 
 The packaged backbone is *uncased*: its tokenizer lowercases, so "Apple" and "apple"
 look alike. A head trained with the ``case_segment`` option gets the lost signal back
@@ -21,7 +25,7 @@ from typing import Any
 
 import torch
 
-from heads.base import HeadModel
+from heads.base import HeadModel, clean_texts
 from heads.decoding import bio_to_entities
 from newsrank.types import Entity
 
@@ -100,9 +104,16 @@ def predict_word_tags(
             logits = model(**{k: enc[k].to(device) for k in keys if k in enc}).logits
         probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         for b, sent in enumerate(chunk):
-            ids = first_subtoken_ids(enc.word_ids(b))
-            row = [(labels[int(probs[b, t].argmax())], float(probs[b, t].max())) for t in ids]
-            row += [("O", 1.0)] * (len(sent) - len(row))  # words cut by max_length
+            word_ids = enc.word_ids(b)
+            first = {word_ids[t]: t for t in first_subtoken_ids(word_ids)}
+            # a word without a token (cut by max_length, or dropped by the tokenizer
+            # like a control character) is "O"; the others keep their own tag
+            row = [
+                (labels[int(probs[b, first[w]].argmax())], float(probs[b, first[w]].max()))
+                if w in first
+                else ("O", 1.0)
+                for w in range(len(sent))
+            ]
             results.append(row)
     return results
 
@@ -133,7 +144,7 @@ class EntityTagger(HeadModel):
             raise TypeError("texts must be a list of strings, not one string: wrap it in [...]")
         pieces: list[list[tuple[str, int, int]]] = []
         owner: list[int] = []
-        for t, text in enumerate(texts):
+        for t, text in enumerate(clean_texts(texts)):
             words = split_words(text)
             for s in range(0, max(len(words), 1), self.words_per_window):
                 pieces.append(words[s : s + self.words_per_window])

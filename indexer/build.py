@@ -24,12 +24,14 @@ from tqdm.auto import tqdm
 from indexer.article import Article
 from indexer.dense import DenseIndex, Embedder, choose_kind
 from indexer.enrich import enrich
+from indexer.faults import pause_point
 from indexer.lexical import BM25Index
 from indexer.manifest import BM25_DIR, DENSE, STORE, Manifest, aside_path
 from indexer.passages import retrieval_text, split_passages
 from indexer.store import write_store
+from indexer.writelock import WriterLock
 from newsrank.config import IndexConfig
-from newsrank.errors import NewsrankError
+from newsrank.errors import IndexWriteError, NewsrankError
 from newsrank.protocols import Tagger, TopicClassifier
 
 
@@ -85,16 +87,64 @@ def build_index(
         raise NewsrankError("no articles to index: every input record was skipped or empty")
     index_dir = Path(index_dir).resolve()
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    restore_interrupted(index_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tmp-", dir=index_dir.parent))
-    try:
-        heads = _Enrichers(classifier, tagger, enrichment or {})
-        manifest = _write_index(tmp, articles, config, skipped, embedder, heads, progress)
-        _swap_in(tmp, index_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with WriterLock(index_dir):
+        restore_interrupted(index_dir)
+        _remove_orphans(index_dir)
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(index_dir), dir=index_dir.parent))
+        except OSError as exc:
+            raise _write_error(index_dir, exc) from exc
+        try:
+            heads = _Enrichers(classifier, tagger, enrichment or {})
+            manifest = _write_index(tmp, articles, config, skipped, embedder, heads, progress)
+            _fsync_tree(tmp)
+            pause_point("written")
+            _swap_in(tmp, index_dir)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise _write_error(index_dir, exc) from exc
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return BuildResult(index_dir=index_dir, manifest=manifest)
+
+
+def _tmp_prefix(index_dir: Path) -> str:
+    return f".{index_dir.name}.tmp-"
+
+
+def _remove_orphans(index_dir: Path) -> None:
+    """Temporary directories of writers that were killed (only called under the lock)."""
+    for orphan in index_dir.parent.glob(_tmp_prefix(index_dir) + "*"):
+        shutil.rmtree(orphan, ignore_errors=True)
+
+
+def _write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
+    return IndexWriteError(
+        f"could not write the index {index_dir} ({exc.strerror or exc}); nothing was "
+        "changed, the old index (if any) is still in place"
+    )
+
+
+def _fsync_tree(directory: Path) -> None:
+    """Flush every file of ``directory`` (and the directory entries) to disk, so that the
+    swap never publishes an index whose files are still only in the page cache."""
+    for path in sorted(directory.rglob("*"), reverse=True):
+        flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
+        fd = os.open(path, flags)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_index(
@@ -185,6 +235,8 @@ def _swap_in(tmp: Path, index_dir: Path) -> None:
         shutil.rmtree(aside)
     if index_dir.exists():
         index_dir.rename(aside)
+        pause_point("swapping")
     tmp.rename(index_dir)
+    _fsync_dir(index_dir.parent)
     os.chmod(index_dir, 0o755)
     shutil.rmtree(aside, ignore_errors=True)

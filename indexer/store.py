@@ -170,6 +170,12 @@ class ArticleStore:
         """Fetch articles by row number."""
         return {row[0]: StoredArticle(*row) for row in self._article_rows("*", nums)}
 
+    def num_of(self, article_id: str) -> int | None:
+        """The row number of the article with this id, or None when there is none."""
+        row = self._conn().execute("SELECT num FROM articles WHERE id = ?", (article_id,))
+        found = row.fetchone()
+        return None if found is None else int(found[0])
+
     def ids(self, nums: Sequence[int]) -> dict[int, str]:
         """Article ids by row number (without fetching the texts)."""
         return dict(self._article_rows("num, id", nums))

@@ -76,6 +76,9 @@ class SearchConfig:
     snippet_chars: int = 320
     max_query_chars: int = 500
     max_k: int = 100
+    # milliseconds a search may take before the optional stages (rerank, read) are
+    # skipped for it (None: no budget); the web app sets WebConfig.search_budget_ms
+    budget_ms: float | None = None
 
     def __post_init__(self) -> None:
         if self.fusion not in ("rrf", "linear"):
@@ -83,6 +86,8 @@ class SearchConfig:
         unknown = set(self.stages) - {"bm25", "dense"}
         if unknown or not self.stages:
             raise ValueError(f"stages={self.stages!r}: choose one or both of 'bm25' and 'dense'")
+        if self.budget_ms is not None and self.budget_ms <= 0:
+            raise ValueError(f"budget_ms={self.budget_ms} must be positive (or None: no budget)")
         if self.rrf_k < 1:
             raise ValueError(f"rrf_k={self.rrf_k} must be a positive integer")
 
@@ -125,6 +130,14 @@ class WebConfig:
     default_k: int = 10
     max_text_chars: int = 20_000  # Analyze page and head APIs
     max_request_bytes: int = 256 * 1024
+    log_queries: bool = False  # access log: also the query string (search text); off by default
+    # searches running at once (2 cores: more only slows each down), searches waiting
+    # for a slot (at most queue_wait_s), and the rest refused at once with 503
+    max_searches: int = 2
+    max_queued: int = 8
+    queue_wait_s: float = 2.0
+    # a search past this many milliseconds skips the reranker and reader ("degraded")
+    search_budget_ms: float | None = 1500.0
 
 
 @dataclass(frozen=True)

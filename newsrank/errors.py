@@ -13,6 +13,14 @@ class IndexMismatchError(NewsrankError):
     """An index and the model or settings used to read it do not fit together."""
 
 
+class IndexLockedError(NewsrankError):
+    """Another writer holds the index's write lock."""
+
+
+class IndexWriteError(NewsrankError):
+    """An index could not be written (a full disk, permissions); the old one is unchanged."""
+
+
 class IngestError(NewsrankError):
     """An input file cannot be read at all (a bad record is reported, not raised)."""
 

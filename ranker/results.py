@@ -58,6 +58,8 @@ class SearchResponse:
     timings_ms: dict[str, float] = field(default_factory=dict)
     answers: list[FoundAnswer] = field(default_factory=list)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: optional stages skipped to stay within the request's time budget ("rerank", "read")
+    degraded: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -74,4 +76,5 @@ class SearchResponse:
             "timings_ms": self.timings_ms,
             "answers": [a.to_dict() for a in self.answers],
             "facets": self.facets,
+            "degraded": self.degraded,
         }

@@ -31,6 +31,7 @@ from indexer.reader import IndexReader
 from indexer.store import ArticleStore
 from newsrank.config import HeadsConfig, SearchConfig
 from newsrank.protocols import PairScorer, QuestionAnswerer
+from ranker.budget import Budget, StageCosts
 from ranker.facets import facet_counts
 from ranker.fuse import fuse
 from ranker.ranking import Ranking
@@ -79,6 +80,8 @@ class Searcher:
             if reader is not None and self.heads.read_top > 0
             else None
         )
+        #: recent cost of the optional stages, for the time budget (ranker.budget)
+        self.costs = StageCosts()
         self.renderer = Renderer(
             index.store,
             index.bm25.tokenizer,
@@ -150,10 +153,14 @@ class Searcher:
         request: SearchRequest,
         timings: dict[str, float] | None = None,
         vector: np.ndarray | None = None,
+        budget: Budget | None = None,
+        degraded: list[str] | None = None,
     ) -> Ranking:
         """Every matching article in result order (retrieve, fuse, rerank); the request
-        must be validated. ``vector``: the query's embedding when already computed."""
+        must be validated. ``vector``: the query's embedding when already computed;
+        ``budget``: rerank only if it fits (else its name goes into ``degraded``)."""
         timings = {} if timings is None else timings
+        budget = budget or Budget()
         mask = self._passage_mask(request)
         depth = min(
             max(self.config.candidates, 3 * request.page * request.k), self.config.max_candidates
@@ -163,24 +170,45 @@ class Searcher:
         ranking = fuse(hits, self.store.passage_article, self.config)
         timings["fuse"] = ms_since(t)
         if self.rerank_stage is not None and ranking.articles:
-            t = time.perf_counter()
-            # at least one page deep, so the first page is reranked through and through
-            ranking = self.rerank_stage.run(
-                request.query, ranking, max(self.heads.rerank_depth, request.k)
-            )
-            timings["rerank"] = ms_since(t)
+            if budget.fits("rerank", self.costs):
+                t = time.perf_counter()
+                # at least one page deep, so the first page is reranked through and through
+                ranking = self.rerank_stage.run(
+                    request.query, ranking, max(self.heads.rerank_depth, request.k)
+                )
+                timings["rerank"] = ms_since(t)
+                self.costs.observe("rerank", timings["rerank"])
+            elif degraded is not None:
+                degraded.append("rerank")
         return ranking
 
-    def search(self, request: SearchRequest, vector: np.ndarray | None = None) -> SearchResponse:
-        """One page of results, with answers and facets."""
+    def search(
+        self,
+        request: SearchRequest,
+        vector: np.ndarray | None = None,
+        budget: Budget | None = None,
+    ) -> SearchResponse:
+        """One page of results, with answers and facets.
+
+        ``budget`` (default: ``SearchConfig.budget_ms`` from now): the rerank and read
+        stages run only if they are expected to finish within it; those skipped are
+        listed in ``SearchResponse.degraded``.
+        """
+        start = time.perf_counter()
+        budget = budget or Budget.of(self.config.budget_ms, start)
         request = self.validate(request)
         timings: dict[str, float] = {}
-        ranking = self.rank(request, timings, vector)
+        degraded: list[str] = []
+        ranking = self.rank(request, timings, vector, budget, degraded)
         answers: list[FoundAnswer] = []
         if self.read_stage is not None and ranking.articles:
-            t = time.perf_counter()
-            answers = self.read_stage.run(request.query, ranking.articles)
-            timings["read"] = ms_since(t)
+            if budget.fits("read", self.costs):
+                t = time.perf_counter()
+                answers = self.read_stage.run(request.query, ranking.articles)
+                timings["read"] = ms_since(t)
+                self.costs.observe("read", timings["read"])
+            else:
+                degraded.append("read")
         t = time.perf_counter()
         facets = facet_counts(self.store, ranking)
         timings["facets"] = ms_since(t)
@@ -198,6 +226,7 @@ class Searcher:
             timings,
             answers=answers,
             facets=facets,
+            degraded=degraded,
         )
 
     def search_many(self, requests: Sequence[SearchRequest]) -> list[SearchResponse]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,15 +25,11 @@ DRIVER = shutil.which("chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
-@pytest.fixture(scope="module")
-def live_url(enriched):  # noqa: F811
+def serve(app) -> Iterator[str]:
+    """Serve ``app`` on a free port of 127.0.0.1 under waitress, in a daemon thread;
+    yields its base URL, and closes the server afterwards (a fixture's body)."""
     import waitress
 
-    from web import create_app
-    from web.engine import Engine
-
-    searcher = enriched.configured(reranker=FakeReranker("mask"), reader=FakeReader())
-    app = create_app({"ENGINE": Engine(searcher, FakeClassifier(), FakeTagger(), FakeReader())})
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -41,6 +38,16 @@ def live_url(enriched):  # noqa: F811
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.close()
+
+
+@pytest.fixture(scope="module")
+def live_url(enriched):  # noqa: F811
+    from web import create_app
+    from web.engine import Engine
+
+    searcher = enriched.configured(reranker=FakeReranker("mask"), reader=FakeReader())
+    app = create_app({"ENGINE": Engine(searcher, FakeClassifier(), FakeTagger(), FakeReader())})
+    yield from serve(app)
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +74,7 @@ def browser():
         "--window-size=1280,1000",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console, CSP reports
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.set_page_load_timeout(30)
     driver.implicitly_wait(0)

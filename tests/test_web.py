@@ -79,3 +79,13 @@ def test_health(client):
 def test_unknown_index_fails_at_startup(tmp_path):
     with pytest.raises(IndexNotFoundError, match=str(tmp_path / "missing")):
         create_app({"INDEX_DIR": str(tmp_path / "missing")})
+
+
+def test_unknown_api_paths_and_methods_get_json_errors(client):
+    missing = client.get("/api/nope")
+    assert missing.status_code == 404 and "404 Not Found" in missing.get_json()["error"]
+    wrong = client.post("/api/search?q=oil")
+    assert wrong.status_code == 405 and "GET" in wrong.headers["Allow"]
+    assert "405" in wrong.get_json()["error"]
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html"

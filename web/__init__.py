@@ -1,10 +1,11 @@
-"""The newsrank web app: a search page and a JSON API (Flask app factory).
+"""The newsrank web app: search, article and Analyze pages and a JSON API (Flask app factory).
 
     app = create_app({"INDEX_DIR": "var/index"})
 
 Resources (the searcher and its models) are opened in ``engine.init_app`` when the
 app is created, never at import; an index that is missing stops the start-up with
-an error naming the directory and the command that builds it.
+an error naming the directory and the command that builds it. Every response carries
+the security headers of ``web.security`` and one line of ``web.access``'s log.
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         app.config["MAX_CONTENT_LENGTH"] = settings.web.max_request_bytes
     app.jinja_env.add_extension("jinja2.ext.do")
 
-    from web import api, engine, pages
+    from web import access, api, articles, engine, pages, security
 
+    security.init_app(app)  # headers on every response, safe_link for the templates
+    access.init_app(app)  # one line per request on the logger newsrank.web.access
     engine.init_app(app)
     app.add_template_global(pages.mark_entities)
+    app.add_template_global(articles.article_url)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    api.init_app(app)  # JSON errors for unknown /api paths and wrong methods
     return app

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from newsrank.errors import QueryError
-from web.engine import get_engine, get_searcher
+from web.articles import find_article
+from web.engine import get_engine
+from web.openapi import openapi_spec
 from web.params import search_request, text_field
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -13,6 +16,23 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 class HeadUnavailable(Exception):
     pass
+
+
+def json_http_error(exc: HTTPException):
+    """Any HTTP error under /api (an unknown path, a wrong method...) as JSON, like the
+    handlers' own errors; registered app-wide by :func:`init_app`, since routing errors
+    happen before a blueprint is chosen."""
+    if not request.path.startswith(bp.url_prefix + "/"):
+        return exc
+    response = jsonify({"error": f"{exc.code} {exc.name}: {exc.description}"})
+    response.status_code = exc.code or 500
+    if exc.code == 405 and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def init_app(app) -> None:
+    app.register_error_handler(HTTPException, json_http_error)
 
 
 @bp.errorhandler(QueryError)
@@ -39,7 +59,10 @@ def _head(name: str):
 
 
 def _body() -> object:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # json.loads gives up on arrays or objects nested this deep
+        raise QueryError("the body is JSON nested too deeply") from None
     if data is None:
         raise QueryError("the body must be JSON (Content-Type: application/json)")
     return data
@@ -48,7 +71,7 @@ def _body() -> object:
 @bp.get("/search")
 def search():
     settings = current_app.config["SETTINGS"]
-    response = get_searcher().search(search_request(request.args, settings.web.default_k))
+    response = get_engine().search(search_request(request.args, settings.web.default_k))
     return jsonify(response.to_dict())
 
 
@@ -85,6 +108,12 @@ def answer():
 
 def _entity(e) -> dict:
     return {"type": e.type, "text": e.text, "start": e.start, "end": e.end}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API, with this app's limits (web.openapi)."""
+    return jsonify(openapi_spec(current_app.config["SETTINGS"]))
 
 
 @bp.get("/health")
@@ -135,3 +164,18 @@ def _fulltext_status(fulltext) -> dict:
     if fulltext is None:
         return {"enabled": False}
     return {"enabled": True, "articles_done": fulltext.count(), "errors": fulltext.errors}
+
+
+@bp.get("/articles", endpoint="article_query")
+@bp.get("/articles/<path:article_id>", merge_slashes=False)
+def article(article_id: str | None = None):
+    """One article by id (``?id=`` for ids the path cannot carry, see web.articles):
+    its record, topic, every entity (with ``field`` and ``in_index``) and full text."""
+    if article_id is None:
+        article_id = request.args.get("id")
+        if not article_id:
+            raise QueryError("missing id: pass the article's id as /api/articles/<id> or ?id=")
+    view = find_article(get_engine().searcher, article_id)
+    if view is None:
+        return jsonify({"error": f"no article has the id {article_id[:200]!r}"}), 404
+    return jsonify(view.to_dict())

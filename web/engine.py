@@ -10,23 +10,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Flask, current_app
+from flask import Flask, current_app, jsonify, render_template, request
 
 from indexer.fulltext import FullTextEntities
-from newsrank.config import HeadsConfig
+from newsrank.config import HeadsConfig, WebConfig
 from newsrank.protocols import QuestionAnswerer, Tagger, TopicClassifier
+from ranker.budget import Budget
+from ranker.request import SearchRequest
+from ranker.results import SearchResponse
 from ranker.search import Searcher
+from web.admission import Overloaded, SearchGate
 
 
 @dataclass
 class Engine:
-    """What the handlers share: the searcher and the heads the pages use on their own."""
+    """What the handlers share: the searcher, the heads the pages use on their own, and
+    the admission gate every search passes (``web.admission``)."""
 
     searcher: Searcher
     topic: TopicClassifier | None = None
     tagger: Tagger | None = None
     reader: QuestionAnswerer | None = None
     warnings: list[str] = field(default_factory=list)
+    web: WebConfig = field(default_factory=WebConfig)
+    gate: SearchGate | None = None
+
+    def __post_init__(self) -> None:
+        if self.gate is None:
+            w = self.web
+            self.gate = SearchGate(w.max_searches, w.max_queued, w.queue_wait_s)
+
+    def search(self, search_request: SearchRequest) -> SearchResponse:
+        """One search through the gate (``Overloaded`` past it), within the time budget
+        (``WebConfig.search_budget_ms``, counted from admission: waiting counts too)."""
+        budget = Budget.of(self.web.search_budget_ms)
+        assert self.gate is not None
+        with self.gate.admit():
+            return self.searcher.search(search_request, budget=budget)
 
 
 def init_app(app: Flask) -> None:
@@ -34,13 +54,23 @@ def init_app(app: Flask) -> None:
     if engine is None:
         engine = _load(app)
     app.extensions["newsrank.engine"] = engine
+    app.register_error_handler(Overloaded, _overloaded)
+
+
+def _overloaded(exc: Overloaded):
+    """503 with Retry-After: JSON for the API, the search page with a notice otherwise."""
+    headers = {"Retry-After": str(exc.retry_after)}
+    if request.path.startswith("/api/"):
+        return jsonify({"error": str(exc)}), 503, headers
+    body = render_template("busy.html", message=str(exc), retry_after=exc.retry_after)
+    return body, 503, headers
 
 
 def _load(app: Flask) -> Engine:
     settings = app.config["SETTINGS"]
     searcher = app.config.get("SEARCHER")
     if searcher is not None:  # tests: a ready searcher, heads as it has them
-        return Engine(searcher, reader=searcher.reader)
+        return Engine(searcher, reader=searcher.reader, web=settings.web)
     from heads.loaders import load_heads
 
     heads = load_heads(settings.heads)
@@ -53,7 +83,7 @@ def _load(app: Flask) -> Engine:
     )
     warnings = list(heads.warnings)
     searcher.fulltext = _fulltext(searcher, heads.tagger, settings.heads, warnings)
-    return Engine(searcher, heads.topic, heads.tagger, heads.reader, warnings)
+    return Engine(searcher, heads.topic, heads.tagger, heads.reader, warnings, settings.web)
 
 
 def _fulltext(

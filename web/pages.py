@@ -1,4 +1,5 @@
-"""The HTML pages: search at ``/`` and the Analyze page at ``/analyze``."""
+"""The HTML pages: search at ``/``, the Analyze page at ``/analyze`` and each article
+at ``/article/<id>`` (``web.articles``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from newsrank.errors import QueryError
+from web.articles import find_article
 from web.engine import get_engine, get_searcher
 from web.params import search_request, text_field
 
@@ -90,7 +92,7 @@ def index():
     status = 200
     if "q" in request.args:
         try:
-            context["response"] = searcher.search(
+            context["response"] = get_engine().search(
                 search_request(request.args, settings.web.default_k)
             )
         except QueryError as exc:
@@ -116,3 +118,20 @@ def analyze():
         except QueryError as exc:
             context["error"], status = str(exc), 400
     return render_template("analyze.html", **context), status
+
+
+@bp.get("/article", endpoint="article_query")
+@bp.get("/article/<path:article_id>", merge_slashes=False)
+def article(article_id: str | None = None):
+    """One article: title, source, date, link, topic and its full text with every
+    entity marked; ``/article?id=...`` for ids the path cannot carry (web.articles)."""
+    if article_id is None:
+        article_id = request.args.get("id")
+        if not article_id:
+            message = "missing id: pass the article's id as /article/<id> or /article?id=..."
+            return render_template("article_missing.html", message=message), 400
+    view = find_article(get_searcher(), article_id)
+    if view is None:
+        message = f"No article has the id {article_id[:200]!r}."
+        return render_template("article_missing.html", message=message), 404
+    return render_template("article.html", view=view, a=view.article)

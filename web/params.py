@@ -4,6 +4,10 @@
 >>> r = search_request(MultiDict([("q", "oil"), ("entity", "ORG=OPEC"), ("topic", "World")]))
 >>> r.entities, r.topics
 ((('ORG', 'OPEC'),), ('World',))
+
+Every text is cleaned of lone surrogates (:func:`newsrank.text.replace_surrogates`:
+JSON bodies can carry ``"\\ud800"``, which no tokenizer or response encoder takes),
+one code point for one, so offsets the heads return point into the text as sent.
 """
 
 from __future__ import annotations
@@ -11,7 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from newsrank.errors import QueryError
+from newsrank.text import replace_surrogates
 from ranker.request import SearchRequest, parse_entity
+
+#: The most values one repeatable filter (source, topic, entity) may have.
+MAX_FILTER_VALUES = 50
 
 
 def _int(args: Mapping[str, str], name: str, default: int) -> int:
@@ -20,17 +28,28 @@ def _int(args: Mapping[str, str], name: str, default: int) -> int:
         return default
     try:
         return int(value)
-    except ValueError:
-        raise QueryError(f"{name}={value!r} is not a whole number") from None
+    except ValueError:  # also a number of more than 4300 digits
+        shown = value if len(value) <= 30 else value[:30] + "..."
+        raise QueryError(f"{name}={shown!r} is not a whole number") from None
 
 
 def _values(args, name: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in args.getlist(name) if v.strip())
+    values = tuple(replace_surrogates(v).strip() for v in args.getlist(name) if v.strip())
+    if len(values) > MAX_FILTER_VALUES:
+        raise QueryError(
+            f"{len(values)} {name} filters; give at most {MAX_FILTER_VALUES} values of {name}"
+        )
+    return values
+
+
+def _text(args, name: str) -> str | None:
+    value = args.get(name)
+    return None if value is None else replace_surrogates(value)
 
 
 def search_request(args, default_k: int = 10) -> SearchRequest:
     """Read q, k, page, source, topic, entity (repeatable), from and to from a MultiDict."""
-    query = args.get("q")
+    query = _text(args, "q")
     if query is None:
         raise QueryError("missing q: pass the query as ?q=...")
     try:
@@ -42,15 +61,15 @@ def search_request(args, default_k: int = 10) -> SearchRequest:
         k=_int(args, "k", default_k),
         page=_int(args, "page", 1),
         sources=_values(args, "source"),
-        date_from=args.get("from") or None,
-        date_to=args.get("to") or None,
+        date_from=_text(args, "from") or None,
+        date_to=_text(args, "to") or None,
         topics=_values(args, "topic"),
         entities=entities,
     )
 
 
 def text_field(data: object, name: str, max_chars: int) -> str:
-    """A required, non-empty string field of a JSON object body."""
+    """A required, non-empty string field of a JSON object body (surrogates replaced)."""
     if not isinstance(data, dict):
         raise QueryError('the body must be a JSON object, e.g. {"text": "..."}')
     if name not in data:
@@ -62,4 +81,4 @@ def text_field(data: object, name: str, max_chars: int) -> str:
         raise QueryError(f"field {name!r} is empty")
     if len(value) > max_chars:
         raise QueryError(f"field {name!r} is {len(value)} characters; the limit is {max_chars}")
-    return value
+    return replace_surrogates(value)

@@ -1,0 +1,412 @@
+"""The OpenAPI 3.1 description of the JSON API, served at ``GET /api/openapi.json``.
+
+Written by hand, next to the handlers it describes (``web.api``); the limits in it
+(query length, ``k``, text and body sizes) come from the running app's settings, so
+the description a server hands out is the one it enforces. ``tests/test_openapi.py``
+checks that it is valid OpenAPI and that real responses of every endpoint, errors
+included, fit its schemas.
+
+>>> spec = openapi_spec()
+>>> spec["openapi"], sorted(spec["paths"])[:2]
+('3.1.0', ['/api/answer', '/api/articles'])
+>>> spec["paths"]["/api/search"]["get"]["parameters"][0]["schema"]["maxLength"]
+500
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newsrank import __version__
+from newsrank.config import Settings
+from web.params import MAX_FILTER_VALUES
+
+JSON = "application/json"
+#: the longest question ``POST /api/answer`` takes (web.api)
+QUESTION_CHARS = 500
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _obj(required: list[str], properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties, **extra}
+
+
+def _json(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}, **extra}
+
+
+def _error(description: str, **extra: Any) -> dict[str, Any]:
+    return _json(_ref("Error"), description, **extra)
+
+
+_INT = {"type": "integer"}
+_NUM = {"type": "number"}
+_STR = {"type": "string"}
+_OFFSET = {"type": "integer", "minimum": 0}
+_PROB = {"type": "number", "minimum": 0, "maximum": 1}
+
+
+def _schemas() -> dict[str, Any]:
+    label_score = _obj(["label", "score"], {"label": _STR, "score": _PROB})
+    entity = _obj(
+        ["type", "text", "start", "end"],
+        {
+            "type": {**_STR, "description": "PER, ORG, LOC or MISC"},
+            "text": {**_STR, "description": "the entity as written: source[start:end]"},
+            "start": _OFFSET,
+            "end": _OFFSET,
+        },
+    )
+    found_entity = {
+        "allOf": [entity],
+        **_obj(
+            ["field", "in_index"],
+            {
+                "field": {"enum": ["title", "text"], "description": "what the offsets point into"},
+                "in_index": {
+                    "type": "boolean",
+                    "description": "labelled at index time (title and lead): filters and "
+                    "facets know it; false for entities tagged later in the rest of the text",
+                },
+            },
+        ),
+    }
+    stage = _obj(["rank", "score"], {"rank": {"type": "integer", "minimum": 1}, "score": _NUM})
+    counts = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+    return {
+        "Error": _obj(
+            ["error"], {"error": {**_STR, "description": "what is wrong, in plain words"}}
+        ),
+        "LabelScore": label_score,
+        "Entity": entity,
+        "FoundEntity": found_entity,
+        "StageScore": stage,
+        "Hit": _obj(
+            ["id", "title", "source", "date", "url", "score", "snippet", "highlights", "stages"],
+            {
+                "id": _STR,
+                "title": _STR,
+                "source": _nullable(_STR),
+                "date": _nullable({**_STR, "format": "date"}),
+                "url": _nullable(_STR),
+                "category": _nullable(_STR),
+                "score": {
+                    **_NUM,
+                    "description": "the rerank score for reranked results, else the fused score",
+                },
+                "snippet": _STR,
+                "highlights": {
+                    "type": "array",
+                    "description": "[start, end) character spans of query terms in snippet",
+                    "items": {
+                        "type": "array",
+                        "prefixItems": [_OFFSET, _OFFSET],
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                },
+                "stages": {
+                    "type": "object",
+                    "description": "each stage's own rank and score: bm25, dense, fused, rerank",
+                    "additionalProperties": _ref("StageScore"),
+                },
+                "passage": {**_OFFSET, "description": "the id of the best passage"},
+                "topic": _nullable(_ref("LabelScore")),
+                "entities": {
+                    "type": "array",
+                    "items": {
+                        "allOf": [_ref("FoundEntity")],
+                        **_obj(["score"], {"score": _PROB}),
+                    },
+                },
+                "answer": _nullable(
+                    _obj(
+                        ["context", "start", "end", "score"],
+                        {
+                            "context": {
+                                **_STR,
+                                "description": "the answer inside its passage: "
+                                "context[start:end] is the answer",
+                            },
+                            "start": _OFFSET,
+                            "end": _OFFSET,
+                            "score": _PROB,
+                        },
+                    )
+                ),
+            },
+        ),
+        "FoundAnswer": _obj(
+            ["text", "score", "doc_id", "start", "end"],
+            {
+                "text": _STR,
+                "score": _PROB,
+                "doc_id": _STR,
+                "start": {**_OFFSET, "description": "offset into the article's text"},
+                "end": _OFFSET,
+            },
+        ),
+        "SearchResponse": _obj(
+            ["query", "results", "total", "page", "pages", "k", "timings_ms", "answers", "facets"],
+            {
+                "query": {**_STR, "description": "the query as searched (whitespace collapsed)"},
+                "results": {"type": "array", "items": _ref("Hit")},
+                "answers": {"type": "array", "items": _ref("FoundAnswer")},
+                "facets": _obj(
+                    ["topic", "source", "entity"],
+                    {
+                        "topic": counts,
+                        "source": counts,
+                        "entity": {**counts, "description": 'keys are "TYPE=text"'},
+                    },
+                    description="counts over every matching article, not one page",
+                ),
+                "total": {**_OFFSET, "description": "articles matched"},
+                "page": {"type": "integer", "minimum": 1},
+                "pages": {"type": "integer", "minimum": 1},
+                "k": {"type": "integer", "minimum": 1},
+                "timings_ms": {"type": "object", "additionalProperties": _NUM},
+                "degraded": {
+                    "type": "array",
+                    "items": _STR,
+                    "description": "optional stages skipped to answer within the time "
+                    'budget (e.g. "rerank", "read"); absent or empty when none was',
+                },
+            },
+        ),
+        "Article": _obj(
+            ["id", "title", "source", "date", "url", "category", "topic", "entities", "text"],
+            {
+                "id": _STR,
+                "title": _STR,
+                "source": _nullable(_STR),
+                "date": _nullable({**_STR, "format": "date"}),
+                "url": _nullable(_STR),
+                "category": _nullable(_STR),
+                "topic": _nullable(_ref("LabelScore")),
+                "entities": {"type": "array", "items": _ref("FoundEntity")},
+                "text": _STR,
+            },
+        ),
+        "Health": _obj(
+            ["status", "articles", "passages", "heads", "full_text_entities", "precision"],
+            {
+                "status": {"const": "ok"},
+                "articles": _OFFSET,
+                "passages": _OFFSET,
+                "embedder": _STR,
+                "dense_index": {**_STR, "description": '"flat" or "hnsw"'},
+                "index_created": _STR,
+                "enrichment": _nullable({"type": "object"}),
+                "heads": _obj(
+                    ["reranker", "reader", "topic", "tagger"],
+                    {h: {"type": "boolean"} for h in ("reranker", "reader", "topic", "tagger")},
+                    description="which heads are loaded",
+                ),
+                "full_text_entities": _obj(
+                    ["enabled"],
+                    {
+                        "enabled": {"type": "boolean"},
+                        "articles_done": _OFFSET,
+                        "errors": {"type": "array", "items": _STR},
+                    },
+                    description="lazy tagging of the text past each article's lead",
+                ),
+                "precision": _obj(
+                    ["index_vectors", "embedder", "heads"],
+                    {
+                        "index_vectors": _nullable(_STR),
+                        "embedder": _nullable(_STR),
+                        "heads": {"type": "object", "additionalProperties": _STR},
+                    },
+                    description='"fp32" or "bf16"; a single query is always embedded in fp32',
+                ),
+                "warnings": {"type": "array", "items": _STR},
+            },
+        ),
+    }
+
+
+def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
+    """The description, with the limits of ``settings`` (the defaults when None)."""
+    settings = settings or Settings()
+    search, web = settings.search, settings.web
+    text_limit = web.max_text_chars
+
+    def body(fields: dict[str, int]) -> dict[str, Any]:
+        props = {name: {**_STR, "minLength": 1, "maxLength": n} for name, n in fields.items()}
+        return {"required": True, "content": {JSON: {"schema": _obj(list(fields), props)}}}
+
+    bad = _error(
+        "a missing or malformed parameter or field (not JSON, not an object, a wrong "
+        "type, empty, too long); the message names it"
+    )
+    too_large = _error(f"the body is over {web.max_request_bytes} bytes")
+    head_off = _error("the head is not loaded (see /api/health)")
+    busy = _error(
+        "too many searches in progress: retry later",
+        headers={"Retry-After": {"schema": _INT, "description": "seconds to wait"}},
+    )
+    repeated = {"type": "array", "items": _STR, "maxItems": MAX_FILTER_VALUES}
+
+    def query(name: str, schema: dict[str, Any], description: str, **extra: Any) -> dict:
+        return {"name": name, "in": "query", "schema": schema, "description": description, **extra}
+
+    def head(summary: str, fields: dict[str, int], ok: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "post": {
+                "summary": summary,
+                "requestBody": body(fields),
+                "responses": {"200": ok, "400": bad, "413": too_large, "503": head_off},
+            }
+        }
+
+    article_responses = {
+        "200": _json(_ref("Article"), "the article, its topic, every entity and its text"),
+        "400": bad,
+        "404": _error("no article has this id"),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "newsrank JSON API",
+            "version": __version__,
+            "description": "Hybrid news search (BM25 + dense retrieval, reranked) and the "
+            "fine-tuned heads on their own. Every error is JSON: "
+            '{"error": "..."}. Character offsets count Unicode code points.',
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "summary": "Search: one page of ranked articles, answers and facets",
+                    "parameters": [
+                        query(
+                            "q",
+                            {**_STR, "minLength": 1, "maxLength": search.max_query_chars},
+                            "the query; whitespace is collapsed, and what is left must be "
+                            f"1 to {search.max_query_chars} characters",
+                            required=True,
+                        ),
+                        query(
+                            "k",
+                            {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": search.max_k,
+                                "default": web.default_k,
+                            },
+                            "results per page",
+                        ),
+                        query(
+                            "page",
+                            {"type": "integer", "minimum": 1, "default": 1},
+                            f"page number, from 1, while page * k <= {search.max_candidates}",
+                        ),
+                        query("source", repeated, "sources to keep (any of them)", explode=True),
+                        query("topic", repeated, "topics to keep (any of them)", explode=True),
+                        query(
+                            "entity",
+                            {**repeated, "items": {**_STR, "pattern": "^[^=]+=.+$"}},
+                            "TYPE=TEXT entities every result must name, e.g. ORG=OPEC",
+                            explode=True,
+                        ),
+                        query(
+                            "from",
+                            {**_STR, "examples": ["2017-01-01"]},
+                            "first date, inclusive: YYYY-MM-DD (or YYYY/M/D)",
+                        ),
+                        query("to", {**_STR, "examples": ["2017-12-31"]}, "last date, inclusive"),
+                    ],
+                    "responses": {
+                        "200": _json(_ref("SearchResponse"), "one page of results"),
+                        "400": bad,
+                        "503": busy,
+                    },
+                }
+            },
+            "/api/articles/{id}": {
+                "get": {
+                    "summary": "One article by id",
+                    "parameters": [
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "schema": _STR,
+                            "description": "the article's id; slashes are kept as they are",
+                        }
+                    ],
+                    "responses": article_responses,
+                }
+            },
+            "/api/articles": {
+                "get": {
+                    "summary": "One article by id, for ids a path cannot carry",
+                    "parameters": [query("id", {**_STR, "minLength": 1}, "the id", required=True)],
+                    "responses": article_responses,
+                }
+            },
+            "/api/classify": head(
+                "Topic of a text: every label with its probability, most likely first",
+                {"text": text_limit},
+                _json(
+                    _obj(["labels"], {"labels": {"type": "array", "items": _ref("LabelScore")}}),
+                    "the label distribution",
+                ),
+            ),
+            "/api/tag": head(
+                "Named entities of a text, offsets into it",
+                {"text": text_limit},
+                _json(
+                    _obj(["entities"], {"entities": {"type": "array", "items": _ref("Entity")}}),
+                    "the entities, in text order",
+                ),
+            ),
+            "/api/answer": head(
+                "The reader's best answers to a question in a context",
+                {"question": QUESTION_CHARS, "context": text_limit},
+                _json(
+                    _obj(
+                        ["answers"],
+                        {
+                            "answers": {
+                                "type": "array",
+                                "maxItems": 3,
+                                "items": _obj(
+                                    ["text", "score", "start", "end"],
+                                    {
+                                        "text": _STR,
+                                        "score": _PROB,
+                                        "start": _OFFSET,
+                                        "end": _OFFSET,
+                                    },
+                                ),
+                            }
+                        },
+                    ),
+                    "up to 3 answers, best first: context[start:end] is the text; empty "
+                    "when there is nothing to read",
+                ),
+            ),
+            "/api/health": {
+                "get": {
+                    "summary": "Status, counts, loaded heads and arithmetic in use",
+                    "responses": {"200": _json(_ref("Health"), "the server is up")},
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "summary": "This description",
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
+                }
+            },
+        },
+        "components": {"schemas": _schemas()},
+    }
