@@ -7,7 +7,8 @@ the admission gate and the time budget of ``WebConfig``), waits for ``/api/healt
 then for each client count runs that many threads, each sending ``/api/search``
 requests (queries of ``benchmarks/queries.txt`` in turn) over its own keep-alive
 connection until the time is up; a refused client sends its next request at once
-(it does not sleep ``Retry-After``: the harshest case for the server). Reports per
+(it does not sleep ``Retry-After``: the harshest case for the server), or with
+``--polite`` waits the ``Retry-After`` seconds first, as a well-behaved client does. Reports per
 run: requests, q/s of answered searches, HTTP 200s, deliberate 503s (the admission
 gate), anything else (errors: must be 0), the share of answers with ``degraded``
 stages, and p50/p95/p99 of the 200s and of the 503s. Only loopback addresses are
@@ -57,7 +58,10 @@ def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 300) -> flo
     raise SystemExit(f"no healthy server on port {port} after {timeout} s")
 
 
-def client(port: int, queries: list[str], until: float, out: list, offset: int) -> None:
+def client(
+    port: int, queries: list[str], until: float, out: list, offset: int, polite: bool = False
+) -> None:
+    """One client's loop; ``polite``: after a 503 it waits the ``Retry-After`` seconds."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     i = offset
     while time.monotonic() < until:
@@ -71,6 +75,9 @@ def client(port: int, queries: list[str], until: float, out: list, offset: int) 
             ms = (time.perf_counter() - t) * 1000
             degraded = bool(json.loads(body).get("degraded")) if resp.status == 200 else False
             out.append((resp.status, ms, degraded))
+            if polite and resp.status == 503:
+                wait = float(resp.headers.get("Retry-After") or 1)
+                time.sleep(max(0.0, min(wait, until - time.monotonic())))
         except (OSError, http.client.HTTPException, ValueError) as exc:
             out.append((f"error: {type(exc).__name__}", (time.perf_counter() - t) * 1000, False))
             conn.close()
@@ -78,11 +85,11 @@ def client(port: int, queries: list[str], until: float, out: list, offset: int) 
     conn.close()
 
 
-def run(port: int, queries: list[str], clients: int, seconds: float) -> dict:
+def run(port: int, queries: list[str], clients: int, seconds: float, polite: bool = False) -> dict:
     results: list[list] = [[] for _ in range(clients)]
     until = time.monotonic() + seconds
     threads = [
-        threading.Thread(target=client, args=(port, queries, until, results[c], c * 7))
+        threading.Thread(target=client, args=(port, queries, until, results[c], c * 7, polite))
         for c in range(clients)
     ]
     t = time.perf_counter()
@@ -97,6 +104,7 @@ def run(port: int, queries: list[str], clients: int, seconds: float) -> dict:
     busy = [ms for code, ms, _ in flat if code == 503]
     return {
         "clients": clients,
+        "polite": polite,
         "seconds": round(wall, 1),
         "requests": len(flat),
         "answered_qps": round(len(ok) / wall, 2),
@@ -115,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", default="8,32")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--polite", action="store_true", help="clients wait Retry-After after a 503")
     ap.add_argument("serve_args", nargs="*", help="extra `newsrank serve` arguments (after --)")
     args = ap.parse_args(argv)
     queries = read_queries(args.queries)
@@ -133,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         report = {
             "provenance": provenance(" ".join(["python benchmarks/load.py", *sys.argv[1:]])),
             "server_start_s": round(start_s, 1),
-            "runs": [run(port, queries, int(c), args.seconds) for c in args.clients.split(",")],
+            "runs": [
+                run(port, queries, int(c), args.seconds, args.polite)
+                for c in args.clients.split(",")
+            ],
         }
     finally:
         server.terminate()
