@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from indexer.article import Article
+from indexer.entity_names import EntityGroups, merge_entities
+from indexer.entity_names import label as entity_label
 from newsrank.errors import IndexNotFoundError
 from newsrank.types import ArticleLabels, FoundEntity
 
@@ -145,6 +148,8 @@ class ArticleStore:
         tables = {r[0] for r in self._conn().execute("SELECT name FROM sqlite_master")}
         #: False for stores written before enrichment existed: they read as unlabelled
         self.has_labels = {"topics", "entities"} <= tables
+        self._groups: EntityGroups | None = None  # entity_groups(), read on first use
+        self._groups_lock = threading.Lock()
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -202,7 +207,9 @@ class ArticleStore:
         Sources, topics and entities match case-insensitively; dates are inclusive
         ISO strings, and an article without a date never matches a date filter.
         Several values of one filter are alternatives, except entities: an article
-        must name every (type, text) entity given.
+        must name every (type, text) entity given, where an entity is the merged group
+        of :meth:`entity_groups` (its case variants, aliases and types: what its facet
+        counted), or, for a name no group knows, that type and text in any case.
         """
         where, params = [], []
         if sources:
@@ -215,8 +222,16 @@ class ArticleStore:
             where.append(f"num IN (SELECT article FROM topics WHERE lower(label) IN ({marks}))")
             params.extend(t.lower() for t in topics)
         for type_, text in entities if self.has_labels else ():
-            where.append("num IN (SELECT article FROM entities WHERE type = ? AND lower(text) = ?)")
-            params.extend((type_.upper(), text.lower()))
+            group = self.entity_groups().find(type_.upper(), text)
+            if group is None:
+                where.append(
+                    "num IN (SELECT article FROM entities WHERE type = ? AND lower(text) = ?)"
+                )
+                params.extend((type_.upper(), text.lower()))
+            else:
+                alternatives = " OR ".join(["(type = ? AND text = ?)"] * len(group.variants))
+                where.append(f"num IN (SELECT article FROM entities WHERE {alternatives})")
+                params.extend(v for variant in group.variants for v in variant)
         if date_from:
             where.append("date >= ?")
             params.append(date_from)
@@ -257,12 +272,32 @@ class ArticleStore:
             out[n] = ArticleLabels(label, score, found[n])
         return out
 
-    def facet_counts(
-        self, nums: Sequence[int], top_entities: int = 12
-    ) -> dict[str, dict[str, int]]:
-        """Counts of topic, source and entity (``TYPE=text``) over the given articles."""
+    def entity_groups(self) -> EntityGroups:
+        """The index's entities with their case variants, aliases and types merged
+        (:mod:`indexer.entity_names`), read once on first use."""
+        with self._groups_lock:
+            if self._groups is None:
+                rows = (
+                    self._conn().execute(
+                        "SELECT type, text, COUNT(DISTINCT article) FROM entities "
+                        "GROUP BY type, text"
+                    )
+                    if self.has_labels
+                    else []
+                )
+                self._groups = merge_entities(rows)
+            return self._groups
+
+    def facet_counts(self, nums: Sequence[int], top_entities: int = 12) -> dict[str, dict]:
+        """Counts of topic, source and entity over the given articles.
+
+        ``entity``: ``{"TYPE=text": articles}`` for the ``top_entities`` most named
+        entities, each the merged group of :meth:`entity_groups` under its key (its
+        filter matches the same articles); ``entity_labels``: ``{"TYPE=text": "text ·
+        kind"}`` for the same keys.
+        """
         nums = [int(n) for n in nums]
-        facets: dict[str, dict[str, int]] = {"topic": {}, "source": {}, "entity": {}}
+        facets: dict[str, dict] = {"topic": {}, "source": {}, "entity": {}, "entity_labels": {}}
         if not nums:
             return facets
         marks = ",".join("?" * len(nums))
@@ -271,17 +306,72 @@ class ArticleStore:
             "GROUP BY label ORDER BY 2 DESC, 1",
             "source": f"SELECT source, COUNT(*) FROM articles WHERE num IN ({marks}) "
             "AND source IS NOT NULL GROUP BY source ORDER BY 2 DESC, 1",
-            "entity": "SELECT type || '=' || text, COUNT(DISTINCT article) FROM entities "
-            f"WHERE article IN ({marks}) GROUP BY type, lower(text) "
-            f"ORDER BY 2 DESC, 1 LIMIT {int(top_entities)}",
         }
         for name, sql in queries.items():
             if name == "source" or self.has_labels:
                 facets[name] = dict(self._conn().execute(sql, nums).fetchall())
+        if self.has_labels:
+            facets["entity"], facets["entity_labels"] = self._entity_facet(nums, top_entities)
         return facets
+
+    def _entity_facet(self, nums: list[int], top: int) -> tuple[dict[str, int], dict[str, str]]:
+        """Articles naming each merged entity (the ``top`` most named), and the labels."""
+        groups = self.entity_groups().by_variant
+        marks = ",".join("?" * len(nums))
+        rows = self._conn().execute(
+            f"SELECT DISTINCT article, type, text FROM entities WHERE article IN ({marks})", nums
+        )
+        labels: dict[str, str] = {}
+        named = set()
+        for article, type_, text in rows:
+            group = groups.get((type_, text))
+            key = group.key if group is not None else f"{type_}={text}"
+            labels[key] = group.label if group is not None else entity_label(type_, text)
+            named.add((article, key))
+        counts = Counter(key for _, key in named)
+        best = sorted(counts.items(), key=lambda kn: (-kn[1], kn[0]))[: int(top)]
+        return dict(best), {key: labels[key] for key, _ in best}
+
+    def iter_texts(self, batch: int = 256) -> Iterator[tuple[str, str]]:
+        """Every article's ``(title, text)``, in row order, read ``batch`` at a time."""
+        cursor = self._conn().execute("SELECT title, text FROM articles ORDER BY num")
+        while rows := cursor.fetchmany(batch):
+            yield from rows
 
     def source_counts(self) -> dict[str, int]:
         rows = self._conn().execute(
             "SELECT source, COUNT(*) FROM articles WHERE source IS NOT NULL GROUP BY source"
         )
         return dict(rows.fetchall())
+
+    def dates(self, nums: Sequence[int]) -> dict[int, str | None]:
+        """Publication dates (``YYYY-MM-DD`` or None) by row number."""
+        return dict(self._article_rows("num, date", nums))
+
+    def date_range(self) -> tuple[str | None, str | None]:
+        """The oldest and newest date in the index (None, None when nothing is dated)."""
+        row = self._conn().execute("SELECT MIN(date), MAX(date) FROM articles").fetchone()
+        return row[0], row[1]
+
+    def month_counts(self, nums: Sequence[int]) -> dict[str, int]:
+        """``{"YYYY-MM": articles}`` over the given articles, oldest month first; the
+        undated are not counted."""
+        nums = [int(n) for n in nums]
+        if not nums:
+            return {}
+        marks = ",".join("?" * len(nums))
+        rows = self._conn().execute(
+            f"SELECT substr(date, 1, 7), COUNT(*) FROM articles WHERE num IN ({marks}) "
+            "AND date IS NOT NULL GROUP BY 1 ORDER BY 1",
+            nums,
+        )
+        return dict(rows.fetchall())
+
+    def source_summary(self) -> list[tuple[str | None, int, int, str | None, str | None]]:
+        """``(source, articles, undated, first date, last date)`` per source, the largest
+        first (source None: articles without one)."""
+        rows = self._conn().execute(
+            "SELECT source, COUNT(*), SUM(date IS NULL), MIN(date), MAX(date) FROM articles "
+            "GROUP BY source ORDER BY 2 DESC, source IS NULL, 1"
+        )
+        return [(s, int(n), int(u or 0), lo, hi) for s, n, u, lo, hi in rows.fetchall()]

@@ -123,6 +123,18 @@ class HeadsConfig:
         check_precision(self.precision)
 
 
+#: Example queries the search page offers for the bundled demo news, BBC 2004-05 and
+#: world news 2016-17 (each checked to return on-topic articles there with BM25 alone).
+DEMO_EXAMPLE_QUERIES = (
+    "Yukos oil company auction",
+    "Brexit negotiations",
+    "Chelsea Mourinho",
+    "US election Trump Clinton",
+    "North Korea missile test",
+    "iPod sales Apple",
+)
+
+
 @dataclass(frozen=True)
 class WebConfig:
     """Limits of the web app and API."""
@@ -138,6 +150,9 @@ class WebConfig:
     queue_wait_s: float = 2.0
     # a search past this many milliseconds skips the reranker and reader ("degraded")
     search_budget_ms: float | None = 1500.0
+    # links on the search page before a query (empty: none shown); the default fits the
+    # bundled demo news (BBC 2004-05, world news 2016-17)
+    example_queries: tuple[str, ...] = DEMO_EXAMPLE_QUERIES
 
 
 @dataclass(frozen=True)

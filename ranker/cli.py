@@ -38,6 +38,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=HeadsConfig.rerank_depth,
         help="articles the cross-encoder rescores, at least one page (0: no reranking)",
     )
+    parser.add_argument(
+        "--sort",
+        choices=["relevance", "date"],
+        default="relevance",
+        help="result order: relevance (default) or date (newest first, undated last)",
+    )
+    parser.add_argument(
+        "--recency",
+        type=float,
+        metavar="DAYS",
+        help="freshness boost: halve a score per DAYS of age before the index's newest "
+        "article (off by default)",
+    )
     parser.add_argument("--no-read", action="store_true", help="do not look for an answer")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run_search)
@@ -77,6 +90,8 @@ def run_search(args: argparse.Namespace) -> int:
         args.date_to,
         tuple(args.topic),
         entities,
+        sort=args.sort,
+        recency=args.recency,
     )
     try:
         response = searcher.search(request)

@@ -1,4 +1,4 @@
-"""The facets stage: counts of topic, source and entity over every matching article.
+"""The facets stage: counts of topic, source, entity and month over every matching article.
 
 Counted over the whole ranking, not one page, so the numbers beside a facet say how
 many results a click on it keeps.
@@ -11,5 +11,7 @@ from ranker.ranking import Ranking
 
 
 def facet_counts(store: ArticleStore, ranking: Ranking) -> dict[str, dict[str, int]]:
-    """``{"topic": {label: n}, "source": {...}, "entity": {"TYPE=text": n}}``."""
-    return store.facet_counts([a.article for a in ranking.articles])
+    """``{"topic": {label: n}, "source": {...}, "entity": {"TYPE=text": n},
+    "date": {"YYYY-MM": n}}`` (months oldest first; undated articles are in no month)."""
+    nums = [a.article for a in ranking.articles]
+    return {**store.facet_counts(nums), "date": store.month_counts(nums)}

@@ -2,12 +2,13 @@
 
 >>> from newsrank.config import SearchConfig
 >>> validate_request(SearchRequest("  oil   prices ", date_from="2017/1/5"), SearchConfig())
-SearchRequest(query='oil prices', k=10, page=1, sources=(), date_from='2017-01-05', date_to=None, topics=(), entities=())
+SearchRequest(query='oil prices', k=10, page=1, sources=(), date_from='2017-01-05', date_to=None, topics=(), entities=(), sort='relevance', recency=None)
 """  # noqa: E501
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from indexer.ingest import normalize_date
@@ -25,6 +26,14 @@ class SearchRequest:
     date_to: str | None = None
     topics: tuple[str, ...] = ()
     entities: tuple[tuple[str, str], ...] = ()  # (type, text), e.g. ("ORG", "OPEC")
+    sort: str = "relevance"  # or "date": newest first among the matching articles
+    recency: float | None = None  # freshness half-life in days (None: no boost)
+
+
+#: The orders a search can return its matching articles in.
+SORTS = ("relevance", "date")
+#: The longest freshness half-life accepted, in days (100 years).
+MAX_HALF_LIFE_DAYS = 36_500.0
 
 
 def parse_entity(value: str) -> tuple[str, str]:
@@ -61,4 +70,16 @@ def validate_request(request: SearchRequest, config: SearchConfig) -> SearchRequ
             dates.append(normalize_date(value) if value else None)
         except ValueError as exc:
             raise QueryError(f"{name} date: {exc}") from exc
+    if request.sort not in SORTS:
+        raise QueryError(f"sort={str(request.sort)[:30]!r}: choose 'relevance' or 'date'")
+    recency = request.recency
+    if recency is not None and not (
+        isinstance(recency, (int, float))
+        and math.isfinite(recency)
+        and 0 < recency <= MAX_HALF_LIFE_DAYS
+    ):
+        raise QueryError(
+            f"recency={recency!r}: give a half-life in days, above 0 and at most "
+            f"{MAX_HALF_LIFE_DAYS:g}"
+        )
     return dataclasses.replace(request, query=query, date_from=dates[0], date_to=dates[1])

@@ -57,9 +57,12 @@ class SearchResponse:
     k: int
     timings_ms: dict[str, float] = field(default_factory=dict)
     answers: list[FoundAnswer] = field(default_factory=list)
-    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: ``{"topic": {label: n}, "source": ..., "entity": ..., "entity_labels": {key: label}}``
+    facets: dict[str, dict] = field(default_factory=dict)
     #: optional stages skipped to stay within the request's time budget ("rerank", "read")
     degraded: list[str] = field(default_factory=list)
+    #: "did you mean": the query with misspelled words corrected, None when none is
+    suggestion: str | None = None
 
     @property
     def pages(self) -> int:
@@ -77,4 +80,5 @@ class SearchResponse:
             "answers": [a.to_dict() for a in self.answers],
             "facets": self.facets,
             "degraded": self.degraded,
+            "suggestion": self.suggestion,
         }

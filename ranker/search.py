@@ -1,9 +1,10 @@
 """The searcher: a thin orchestrator over the search stages.
 
 validate -> retrieve (BM25, dense; :mod:`ranker.retrieve`) -> fuse (:mod:`ranker.fuse`)
--> rerank the top articles (:mod:`ranker.rerank`) -> read the best passages for an
-answer (:mod:`ranker.read`) -> facets over every matching article
-(:mod:`ranker.facets`) -> render one page (:mod:`ranker.render`).
+-> rerank the top articles (:mod:`ranker.rerank`) -> the freshness boost, when asked
+for (:mod:`ranker.order`) -> read the best passages for an answer (:mod:`ranker.read`)
+-> facets over every matching article (:mod:`ranker.facets`) -> newest first, when
+asked for (:mod:`ranker.order`) -> render one page (:mod:`ranker.render`).
 
 The index is opened once (:class:`indexer.reader.IndexReader`) and shared; a
 searcher holds no state of its own past its settings, so ``search`` is safe to call
@@ -19,6 +20,7 @@ them the searcher stops after fusion.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,13 +36,15 @@ from newsrank.protocols import PairScorer, QuestionAnswerer
 from ranker.budget import Budget, StageCosts
 from ranker.facets import facet_counts
 from ranker.fuse import fuse
-from ranker.ranking import Ranking
+from ranker.order import order_by_date, recency_boost
+from ranker.ranking import Ranking, StageScore
 from ranker.read import FoundAnswer, ReadStage
 from ranker.render import Renderer
 from ranker.request import SearchRequest, validate_request
 from ranker.rerank import RerankStage
 from ranker.results import SearchResponse
 from ranker.retrieve import QueryEncoder, Retriever, ms_since
+from ranker.suggest import Suggester, suggester_for
 
 _KEEP = object()  # "keep this searcher's head" in :meth:`Searcher.configured`
 
@@ -80,6 +84,8 @@ class Searcher:
             if reader is not None and self.heads.read_top > 0
             else None
         )
+        #: "did you mean" over the index's words (ranker.suggest), shared per store
+        self.suggester: Suggester = suggester_for(index.store)
         #: recent cost of the optional stages, for the time budget (ranker.budget)
         self.costs = StageCosts()
         self.renderer = Renderer(
@@ -160,11 +166,23 @@ class Searcher:
         must be validated. ``vector``: the query's embedding when already computed;
         ``budget``: rerank only if it fits (else its name goes into ``degraded``)."""
         timings = {} if timings is None else timings
+        ranking = self._rank_relevance(request, timings, vector, budget, degraded)
+        return self._order(request, ranking, timings)
+
+    def _rank_relevance(
+        self,
+        request: SearchRequest,
+        timings: dict[str, float],
+        vector: np.ndarray | None = None,
+        budget: Budget | None = None,
+        degraded: list[str] | None = None,
+    ) -> Ranking:
+        """Retrieve, fuse, rerank and the freshness boost: the relevance order."""
         budget = budget or Budget()
         mask = self._passage_mask(request)
-        depth = min(
-            max(self.config.candidates, 3 * request.page * request.k), self.config.max_candidates
-        )
+        # newest first: the same matching set on every page, or paging would skip and repeat
+        pages = 1 if request.sort == "date" else request.page
+        depth = min(max(self.config.candidates, 3 * pages * request.k), self.config.max_candidates)
         hits = self.retriever.run(request.query, depth, mask, timings, vector)
         t = time.perf_counter()
         ranking = fuse(hits, self.store.passage_article, self.config)
@@ -180,6 +198,41 @@ class Searcher:
                 self.costs.observe("rerank", timings["rerank"])
             elif degraded is not None:
                 degraded.append("rerank")
+        if request.recency is not None and ranking.articles:
+            t = time.perf_counter()
+            ranking = self._boost_recent(ranking, request.recency)
+            timings["recency"] = ms_since(t)
+        return ranking
+
+    def _boost_recent(self, ranking: Ranking, half_life: float) -> Ranking:
+        """The ranking with every score decayed by its article's age (ranker.order), and a
+        ``recency`` stage: the new rank and boosted score of each article."""
+        oldest, newest = self.store.date_range()
+        if newest is None or oldest is None:  # nothing dated: every factor is the same
+            return ranking
+        dates = self.store.dates([a.article for a in ranking.articles])
+        articles = recency_boost(
+            ranking.articles,
+            dates,
+            newest=newest,
+            oldest=oldest,
+            half_life=half_life,
+            head=len(ranking.stages.get("rerank", {})),
+        )
+        stage = {a.article: StageScore(r, a.score) for r, a in enumerate(articles, 1)}
+        return ranking.reordered(articles, "recency", stage)
+
+    def _order(
+        self, request: SearchRequest, ranking: Ranking, timings: dict[str, float]
+    ) -> Ranking:
+        """``sort=date``: the same articles, newest first (undated last, ties by
+        relevance); ``sort=relevance``: unchanged."""
+        if request.sort != "date" or not ranking.articles:
+            return ranking
+        t = time.perf_counter()
+        dates = self.store.dates([a.article for a in ranking.articles])
+        ranking = dataclasses.replace(ranking, articles=order_by_date(ranking.articles, dates))
+        timings["sort"] = ms_since(t)
         return ranking
 
     def search(
@@ -199,7 +252,8 @@ class Searcher:
         request = self.validate(request)
         timings: dict[str, float] = {}
         degraded: list[str] = []
-        ranking = self.rank(request, timings, vector, budget, degraded)
+        # the reader reads the most relevant articles, whatever order the page is in
+        ranking = self._rank_relevance(request, timings, vector, budget, degraded)
         answers: list[FoundAnswer] = []
         if self.read_stage is not None and ranking.articles:
             if budget.fits("read", self.costs):
@@ -212,11 +266,15 @@ class Searcher:
         t = time.perf_counter()
         facets = facet_counts(self.store, ranking)
         timings["facets"] = ms_since(t)
+        ranking = self._order(request, ranking, timings)
         t = time.perf_counter()
         first = (request.page - 1) * request.k
         page = ranking.articles[first : first + request.k]
         results = self.renderer.run(request.query, page, ranking, answers)
         timings["render"] = ms_since(t)
+        t = time.perf_counter()
+        suggestion = self.suggester.suggest(request.query)
+        timings["suggest"] = ms_since(t)
         return SearchResponse(
             request.query,
             results,
@@ -227,6 +285,7 @@ class Searcher:
             answers=answers,
             facets=facets,
             degraded=degraded,
+            suggestion=suggestion,
         )
 
     def search_many(self, requests: Sequence[SearchRequest]) -> list[SearchResponse]:

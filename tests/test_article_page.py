@@ -25,8 +25,8 @@ from web.engine import Engine
 #: every element the templates write; anything else in a page was injected
 OWN_TAGS = set(
     "html head meta title link body header nav a main form input button details summary "
-    "label select option p div aside section h1 h2 h3 ul ol li span strong mark table tr "
-    "th td meter textarea br code time article".split()
+    "label select option p div aside section h1 h2 h3 ul ol li span strong mark table thead "
+    "tbody tr th td meter textarea br code time article".split()
 )
 URL_ATTRS = {"href", "src", "action", "formaction", "data", "poster", "background", "srcdoc"}
 

@@ -7,6 +7,7 @@ Skipped when chromium or chromedriver is not installed (`.ci/run` installs them)
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
@@ -165,3 +166,40 @@ def test_analyze_page_shows_topic_and_entities(browser, live_url):
     assert marked == ["OPEC", "Russia"]
     assert "<script>x</script>" in browser.find_element(By.CSS_SELECTOR, ".marked").text
     browser.save_screenshot(str(ARTIFACTS / "analyze.png"))
+
+
+def test_front_page_examples_month_bars_and_newest_first(browser, live_url):
+    from selenium.webdriver.common.by import By
+
+    from newsrank.config import WebConfig
+
+    browser.get(live_url + "/")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.sources tbody tr")
+    assert {r.find_element(By.TAG_NAME, "td").text for r in rows} >= {"BBC", "Reuters", "AP"}
+    examples = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".examples a")]
+    assert examples == list(WebConfig().example_queries)
+    browser.save_screenshot(str(ARTIFACTS / "search-front.png"))
+
+    browser.get(live_url + "/?q=the+coronavirus+pandemic+hits+the+world")
+    bars = browser.find_elements(By.CSS_SELECTOR, ".facet-date a[data-month]")
+    assert len(bars) >= 5
+    assert all(b.find_element(By.TAG_NAME, "meter").size["width"] > 20 for b in bars)
+    browser.save_screenshot(str(ARTIFACTS / "search-months.png"))
+    march = next(b for b in bars if b.get_attribute("data-month") == "2020-03")
+    count = int(march.find_element(By.CSS_SELECTOR, ".count").text)
+    navigate(browser, march.click)
+    assert browser.find_element(By.NAME, "from").get_attribute("value") == "2020-03-01"
+    assert browser.find_element(By.NAME, "to").get_attribute("value") == "2020-03-31"
+    dates = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "li.result .meta")]
+    assert dates and all("2020-03-" in d for d in dates)
+    assert browser.find_element(By.CSS_SELECTOR, ".summary").text.startswith(f"{count} ")
+
+    navigate(browser, browser.find_element(By.CSS_SELECTOR, 'a[data-sort="date"]').click)
+    shown = [
+        re.search(r"\d{4}-\d\d-\d\d", e.text)[0]
+        for e in browser.find_elements(By.CSS_SELECTOR, "li.result .meta")
+    ]
+    assert shown == sorted(shown, reverse=True) and len(shown) == min(count, 10)
+    assert browser.find_element(By.NAME, "sort").get_attribute("value") == "date"
+    log = browser.get_log("browser")
+    assert not [e for e in log if "Content Security Policy" in e["message"]], log

@@ -60,8 +60,8 @@ return found;
 """
 OWN_TAGS = (
     "html head meta title link body header nav a main form input button details summary "
-    "label select option p div aside section h1 h2 h3 ul ol li span strong mark table tbody "
-    "tr th td meter textarea br code time article"
+    "label select option p div aside section h1 h2 h3 ul ol li span strong mark table thead "
+    "tbody tr th td meter textarea br code time article"
 ).split()
 
 

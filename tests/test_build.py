@@ -113,5 +113,6 @@ def test_store_without_label_tables_reads_as_unlabelled(tmp_path):
     store = ArticleStore(path)
     assert not store.has_labels
     assert store.labels([0])[0].topic is None
-    assert store.facet_counts([0]) == {"topic": {}, "source": {"X": 1}, "entity": {}}
+    facets = store.facet_counts([0])
+    assert facets == {"topic": {}, "source": {"X": 1}, "entity": {}, "entity_labels": {}}
     assert not store.article_mask(topics=("World",)).any()

@@ -19,7 +19,7 @@ def full_client(enriched):  # noqa: F811
 def test_api_search_has_answers_facets_topic_entities_and_rerank(full_client):
     data = full_client.get("/api/search?q=who+insists+N95+masks+guard+against+the+virus").get_json()
     assert data["answers"][0]["text"] == "mask makers" and data["answers"][0]["doc_id"] == "mask-1"
-    assert set(data["facets"]) == {"topic", "source", "entity"}
+    assert {"topic", "source", "entity"} <= set(data["facets"])
     hit = data["results"][0]
     assert {"topic", "entities", "stages"} <= set(hit) and "rerank" in hit["stages"]
 

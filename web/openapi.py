@@ -19,6 +19,7 @@ from typing import Any
 
 from newsrank import __version__
 from newsrank.config import Settings
+from ranker.request import MAX_HALF_LIFE_DAYS
 from web.params import MAX_FILTER_VALUES
 
 JSON = "application/json"
@@ -114,7 +115,8 @@ def _schemas() -> dict[str, Any]:
                 },
                 "stages": {
                     "type": "object",
-                    "description": "each stage's own rank and score: bm25, dense, fused, rerank",
+                    "description": "each stage's own rank and score: bm25, dense, fused, "
+                    "rerank, and recency (the boosted score) when recency is given",
                     "additionalProperties": _ref("StageScore"),
                 },
                 "passage": {**_OFFSET, "description": "the id of the best passage"},
@@ -164,7 +166,23 @@ def _schemas() -> dict[str, Any]:
                     {
                         "topic": counts,
                         "source": counts,
-                        "entity": {**counts, "description": 'keys are "TYPE=text"'},
+                        "date": {
+                            **counts,
+                            "description": 'articles per month, keys "YYYY-MM", oldest '
+                            "first; undated articles are in no month",
+                        },
+                        "entity": {
+                            **counts,
+                            "description": 'keys are "TYPE=text": one entry per entity, its '
+                            "case variants, aliases (US, U.S., United States) and types "
+                            "merged; filtering by the key matches every variant",
+                        },
+                        "entity_labels": {
+                            "type": "object",
+                            "additionalProperties": _STR,
+                            "description": 'readable labels of the entity keys, "text · '
+                            'kind" (kind: person, organisation, place, other)',
+                        },
                     },
                     description="counts over every matching article, not one page",
                 ),
@@ -178,6 +196,11 @@ def _schemas() -> dict[str, Any]:
                     "items": _STR,
                     "description": "optional stages skipped to answer within the time "
                     'budget (e.g. "rerank", "read"); absent or empty when none was',
+                },
+                "suggestion": {
+                    **_nullable(_STR),
+                    "description": "did you mean: the query with words unknown to the "
+                    "index (or far rarer than a close spelling) corrected; null when none is",
                 },
             },
         ),
@@ -323,6 +346,29 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
                             "first date, inclusive: YYYY-MM-DD (or YYYY/M/D)",
                         ),
                         query("to", {**_STR, "examples": ["2017-12-31"]}, "last date, inclusive"),
+                        query(
+                            "sort",
+                            {"enum": ["relevance", "date"], "default": "relevance"},
+                            "result order: relevance, or date (newest first among the same "
+                            "matching articles, undated ones last, ties by relevance); "
+                            "paging follows the order",
+                        ),
+                        query(
+                            "recency",
+                            {
+                                "type": "number",
+                                "exclusiveMinimum": 0,
+                                "maximum": MAX_HALF_LIFE_DAYS,
+                                "examples": [30],
+                            },
+                            "freshness boost, off by default: a half-life in days. Each "
+                            "result's score is multiplied by 0.5 ** (age_days / recency), the "
+                            "age counted back from the newest article in the index (not "
+                            "today); undated articles get the factor of the oldest, and a "
+                            "negative score is multiplied by (2 - factor). Reranked results "
+                            "stay ahead of fused-only ones. No evaluation shows it helps "
+                            "relevance, hence off",
+                        ),
                     ],
                     "responses": {
                         "200": _json(_ref("SearchResponse"), "one page of results"),

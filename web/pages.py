@@ -3,6 +3,8 @@ at ``/article/<id>`` (``web.articles``)."""
 
 from __future__ import annotations
 
+import calendar
+
 from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup, escape
 
@@ -78,6 +80,48 @@ def url_without(name: str, value: str) -> str:
     return url_for(request.endpoint, **args.to_dict(flat=False))
 
 
+@bp.app_template_global()
+def url_set(**values: str | None) -> str:
+    """This page's URL with some parameters set to one value each (None or "" removes
+    one), back to page 1: a month bar's ``from``/``to``, the sort order."""
+    args = request.args.copy()
+    args.pop("page", None)
+    for name, value in values.items():
+        args.pop(name, None)
+        if value:
+            args[name] = value
+    return url_for(request.endpoint, **args.to_dict(flat=False))
+
+
+def month_bars(counts: dict[str, int] | None) -> list[dict]:
+    """The date facet as bars: ``{"month", "count", "from", "to"}`` (the month's first
+    and last day), oldest first; a key that is not ``YYYY-MM`` is left out.
+
+    >>> month_bars({"2016-02": 3})
+    [{'month': '2016-02', 'count': 3, 'from': '2016-02-01', 'to': '2016-02-29'}]
+    """
+    bars = []
+    for month, count in sorted((counts or {}).items()):
+        try:
+            year, mon = (int(x) for x in month.split("-"))
+            last = calendar.monthrange(year, mon)[1]
+        except (ValueError, calendar.IllegalMonthError):
+            continue
+        first = f"{year:04d}-{mon:02d}"
+        bars.append(
+            {"month": month, "count": count, "from": f"{first}-01", "to": f"{first}-{last}"}
+        )
+    return bars
+
+
+def corpus_overview(searcher) -> list[dict]:
+    """What the index holds, per source: articles, undated ones, first and last date."""
+    return [
+        {"source": source, "articles": n, "undated": undated, "first": first, "last": last}
+        for source, n, undated, first, last in searcher.store.source_summary()
+    ]
+
+
 @bp.get("/")
 def index():
     searcher = get_searcher()
@@ -97,6 +141,11 @@ def index():
             )
         except QueryError as exc:
             context["error"], status = str(exc), 400
+    if context["response"] is not None:
+        context["months"] = month_bars(context["response"].facets.get("date"))
+    else:  # no search yet: say what the index holds, and what to try
+        context["overview"] = corpus_overview(searcher)
+        context["examples"] = settings.web.example_queries
     return render_template("search.html", **context), status
 
 

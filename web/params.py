@@ -33,6 +33,17 @@ def _int(args: Mapping[str, str], name: str, default: int) -> int:
         raise QueryError(f"{name}={shown!r} is not a whole number") from None
 
 
+def _float(args: Mapping[str, str], name: str) -> float | None:
+    value = args.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        shown = value if len(value) <= 30 else value[:30] + "..."
+        raise QueryError(f"{name}={shown!r} is not a number") from None
+
+
 def _values(args, name: str) -> tuple[str, ...]:
     values = tuple(replace_surrogates(v).strip() for v in args.getlist(name) if v.strip())
     if len(values) > MAX_FILTER_VALUES:
@@ -48,7 +59,8 @@ def _text(args, name: str) -> str | None:
 
 
 def search_request(args, default_k: int = 10) -> SearchRequest:
-    """Read q, k, page, source, topic, entity (repeatable), from and to from a MultiDict."""
+    """Read q, k, page, source, topic, entity (repeatable), from, to, sort and recency
+    from a MultiDict (sort and recency are checked by ``validate_request``)."""
     query = _text(args, "q")
     if query is None:
         raise QueryError("missing q: pass the query as ?q=...")
@@ -65,6 +77,8 @@ def search_request(args, default_k: int = 10) -> SearchRequest:
         date_to=_text(args, "to") or None,
         topics=_values(args, "topic"),
         entities=entities,
+        sort=(_text(args, "sort") or "relevance").strip().lower() or "relevance",
+        recency=_float(args, "recency"),
     )
 
 
