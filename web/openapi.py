@@ -55,6 +55,15 @@ _PROB = {"type": "number", "minimum": 0, "maximum": 1}
 
 
 def _schemas() -> dict[str, Any]:
+    # the fields an article carries wherever it appears (a hit, the article endpoint)
+    record = {
+        "id": _STR,
+        "title": _STR,
+        "source": _nullable(_STR),
+        "date": _nullable({**_STR, "format": "date"}),
+        "url": _nullable(_STR),
+        "category": _nullable(_STR),
+    }
     label_score = _obj(["label", "score"], {"label": _STR, "score": _PROB})
     entity = _obj(
         ["type", "text", "start", "end"],
@@ -92,12 +101,7 @@ def _schemas() -> dict[str, Any]:
         "Hit": _obj(
             ["id", "title", "source", "date", "url", "score", "snippet", "highlights", "stages"],
             {
-                "id": _STR,
-                "title": _STR,
-                "source": _nullable(_STR),
-                "date": _nullable({**_STR, "format": "date"}),
-                "url": _nullable(_STR),
-                "category": _nullable(_STR),
+                **record,
                 "score": {
                     **_NUM,
                     "description": "the rerank score for reranked results, else the fused score",
@@ -207,12 +211,7 @@ def _schemas() -> dict[str, Any]:
         "Article": _obj(
             ["id", "title", "source", "date", "url", "category", "topic", "entities", "text"],
             {
-                "id": _STR,
-                "title": _STR,
-                "source": _nullable(_STR),
-                "date": _nullable({**_STR, "format": "date"}),
-                "url": _nullable(_STR),
-                "category": _nullable(_STR),
+                **record,
                 "topic": _nullable(_ref("LabelScore")),
                 "entities": {"type": "array", "items": _ref("FoundEntity")},
                 "text": _STR,
