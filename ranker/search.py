@@ -84,8 +84,6 @@ class Searcher:
             if reader is not None and self.heads.read_top > 0
             else None
         )
-        #: "did you mean" over the index's words (ranker.suggest), shared per store
-        self.suggester: Suggester = suggester_for(index.store)
         #: recent cost of the optional stages, for the time budget (ranker.budget)
         self.costs = StageCosts()
         self.renderer = Renderer(
@@ -129,6 +127,13 @@ class Searcher:
             reader=self.reader if reader is _KEEP else reader,  # type: ignore[arg-type]
             fulltext=self.fulltext,
         )
+
+    @property
+    def suggester(self) -> Suggester:
+        """ "Did you mean" over the index's words (:mod:`ranker.suggest`): built on first
+        use (reading every text takes seconds on a large index, which ranking for
+        evaluation never needs) and shared by every searcher over the same store."""
+        return suggester_for(self.store)
 
     @property
     def store(self) -> ArticleStore:

@@ -82,6 +82,7 @@ def _load(app: Flask) -> Engine:
         heads=settings.heads,
     )
     warnings = list(heads.warnings)
+    searcher.suggester  # noqa: B018 - warm-up: built now, not on the first request
     searcher.fulltext = _fulltext(searcher, heads.tagger, settings.heads, warnings)
     return Engine(searcher, heads.topic, heads.tagger, heads.reader, warnings, settings.web)
 
