@@ -120,3 +120,10 @@ def truncate_tokens(tokenizer: Any, text: str, max_tokens: int) -> str:
     if len(offsets) <= max_tokens:
         return text
     return text[: offsets[max_tokens - 1][1]]
+
+
+def truncate_each(tokenizer: Any, texts: Sequence[str], max_tokens: int) -> list[str]:
+    """:func:`truncate_tokens` of every text, each distinct text cut once (a batch of
+    pairs usually repeats one query or question for every passage)."""
+    cut = {t: truncate_tokens(tokenizer, t, max_tokens) for t in set(texts)}
+    return [cut[t] for t in texts]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from heads.base import HeadModel, batches, clean_texts, truncate_tokens
+from heads.base import HeadModel, batches, clean_texts, truncate_each
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,8 @@ class CrossEncoder(HeadModel):
         limit = self.query_token_limit()
         queries = clean_texts([a for a, _ in pairs])
         with self._tok_lock:
-            cut = {q: truncate_tokens(self.tokenizer, q, limit) for q in set(queries)}
             return self.tokenizer(
-                [cut[q] for q in queries],
+                truncate_each(self.tokenizer, queries, limit),
                 clean_texts([b for _, b in pairs]),
                 truncation="longest_first",
                 max_length=self.max_length,

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from heads.base import HeadModel, clean_texts, truncate_tokens
+from heads.base import HeadModel, clean_texts, truncate_each
 from heads.decoding import softmax, top_spans
 from newsrank.types import Answer
 
@@ -61,11 +61,9 @@ def encode_windows(
     if stride >= max_length // 2:
         raise ValueError(f"stride={stride} must be under half of max_length={max_length}")
     limit = question_token_limit(max_length, stride)
-    questions = clean_texts(questions)
-    # the same question usually comes with every context: cut each one once
-    cut = {q: truncate_tokens(tokenizer, q.strip(), limit) for q in set(questions)}
+    questions = [q.strip() for q in clean_texts(questions)]
     return tokenizer(
-        [cut[q] for q in questions],
+        truncate_each(tokenizer, questions, limit),
         clean_texts(contexts),
         truncation="only_second",
         max_length=max_length,
