@@ -22,26 +22,26 @@ from ranker.request import SearchRequest, parse_entity
 MAX_FILTER_VALUES = 50
 
 
-def _int(args: Mapping[str, str], name: str, default: int) -> int:
+def _number(args: Mapping[str, str], name: str, kind: type, default: object) -> object:
+    """Parameter ``name`` as ``kind`` (int or float), ``default`` when absent or empty,
+    else a QueryError quoting (the start of) the value."""
     value = args.get(name)
     if value in (None, ""):
         return default
     try:
-        return int(value)
-    except ValueError:  # also a number of more than 4300 digits
+        return kind(value)
+    except ValueError:  # also an int of more than 4300 digits
         shown = value if len(value) <= 30 else value[:30] + "..."
-        raise QueryError(f"{name}={shown!r} is not a whole number") from None
+        what = "a whole number" if kind is int else "a number"
+        raise QueryError(f"{name}={shown!r} is not {what}") from None
+
+
+def _int(args: Mapping[str, str], name: str, default: int) -> int:
+    return _number(args, name, int, default)  # type: ignore[return-value]
 
 
 def _float(args: Mapping[str, str], name: str) -> float | None:
-    value = args.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        shown = value if len(value) <= 30 else value[:30] + "..."
-        raise QueryError(f"{name}={shown!r} is not a number") from None
+    return _number(args, name, float, None)  # type: ignore[return-value]
 
 
 def _values(args, name: str) -> tuple[str, ...]:
