@@ -1,9 +1,10 @@
-"""The reference BM25 that the shipped engine (bm25s) is checked and timed against.
+"""The reference BM25s that the shipped engine (indexer.lexical's postings) is checked against.
 
-rank-bm25 is the design card's BM25 library; the engine uses bm25s because it answers a
-query about 100 times faster (docs/benchmarks.md). Both must give the same scores:
-``tests/test_lexical.py`` compares them, ``benchmarks/bm25_engines.py`` times them.
-bm25s's "lucene" method uses Lucene's idf, which rank-bm25's Okapi class does not, so the
+rank-bm25 is the design card's BM25 library, bm25s the engine this project used before
+the live, segmented index; both stay as references only. ``tests/test_lexical.py``
+checks that our scores equal theirs on corpora without deletions (every bm25s method),
+``benchmarks/bm25_engines.py`` times all of them (numbers in docs/benchmarks.md).
+The "lucene" method uses Lucene's idf, which rank-bm25's Okapi class does not, so the
 reference swaps it in; the remaining difference is Okapi's constant factor ``k1 + 1``.
 
 >>> ref = LuceneIdfOkapi([["oil", "price"], ["oil"], ["tea"]])

@@ -1,36 +1,73 @@
-"""BM25 over passages, on bm25s (sparse matrices), with newsrank's own tokenizer.
+"""BM25 over passages for a live, segmented index: hand-written postings over numpy.
 
-Why bm25s and not rank-bm25: bm25s precomputes every (term, passage) score into a
-sparse matrix, so a query costs a few sparse row sums; rank-bm25 loops over the
-corpus in Python on every query. ``benchmarks/bm25_engines.py`` measures both on the
-demo corpus (numbers in docs/benchmarks.md). rank-bm25 stays the reference:
-``tests/test_lexical.py`` checks that our scores equal rank-bm25's on a small corpus.
+Design. The index is a list of immutable segments (Lucene-style); each segment's lexical
+part is a :class:`Postings`: for every distinct term (sorted), the ascending passage
+numbers that contain it and the term frequency there (CSR: ``indptr``, ``docs``,
+``tfs``), plus every passage's token count. Postings never change after they are
+written; deletions are a bool "live" mask per segment kept by the caller, and merges
+build new postings with :meth:`Postings.select` (drop deleted passages) and
+:meth:`Postings.concat`. :meth:`BM25Index.over` is the search view over several
+segments: global passage number = passages of the earlier segments + local number.
+
+Statistics are exact. Nothing is precomputed per term: at query time, for each query
+term, every segment's postings are gathered and filtered by its live mask, so the
+document frequency, N and the mean length are those of the live passages of all
+segments together. A deletion changes the scores at once, as if the index had been
+rebuilt from the live passages (``tests/test_lexical.py`` checks exactly that). Lucene
+and tantivy keep counting deleted documents in df and N until a merge expunges them, so
+their scores drift with deletions (measured in docs/benchmarks.md). The price is a
+few vectorised numpy operations per query term and segment, instead of a sparse row
+sum over precomputed scores: see ``benchmarks/bm25_engines.py``.
+
+Why not bm25s any more: bm25s bakes idf and lengths into one precomputed score matrix,
+so a document can be neither added nor deleted without rebuilding everything. bm25s
+and rank-bm25 stay as references only: the tests check that our scores equal theirs for
+a corpus without deletions (all five bm25s methods: "lucene", "robertson", "atire",
+"bm25l", "bm25+", same formulas and delta as bm25s), and the benchmark times them.
 
 The default variant is Lucene's (idf = log(1 + (N - n + 0.5) / (n + 0.5)), never
 negative). Its term-frequency part is ``tf / (tf + k1 * (1 - b + b * len / avglen))``,
-which is rank-bm25's BM25Okapi term divided by the constant ``k1 + 1``.
+which is rank-bm25's BM25Okapi term divided by the constant ``k1 + 1``. A query term
+repeated in the query counts once per occurrence, as in bm25s and rank-bm25.
 
 >>> index = BM25Index()
 >>> index.index(["oil prices fall", "football results", "oil and gas"])
 >>> [int(i) for i in index.retrieve("oil price", k=2).ids]
+[0, 2]
+
+Two segments, one passage deleted: statistics cover the live passages only.
+
+>>> a = Postings.from_tokens([["oil", "price"], ["footbal"]])
+>>> b = Postings.from_tokens([["oil", "gas"]])
+>>> view = BM25Index.over([a, b], live=[np.array([True, False]), None])
+>>> len(view), view.n_live, view.avg_length
+(3, 2, 2.0)
+>>> [int(i) for i in view.retrieve("oil", k=5).ids]
 [0, 2]
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _STOPWORDS = frozenset(STOPWORDS_EN)
+
+METHODS = ("lucene", "robertson", "atire", "bm25l", "bm25+")
+#: the settings file of a saved index, and the format written there
+SETTINGS_FILE = "newsrank_bm25.json"
+FORMAT = "newsrank-postings-1"
+_EMPTY_INT = np.zeros(0, dtype=np.int32)
+_EMPTY_INT.flags.writeable = False
 
 
 @dataclass(frozen=True)
@@ -63,8 +100,189 @@ class Tokenizer:
         return {"stem": self.stem, "stopwords": self.stopwords}
 
 
+class Postings:
+    """One segment's lexical part, immutable: term -> (passage numbers, term frequencies),
+    passage lengths.
+
+    ``terms`` is sorted; term ``j``'s postings are ``docs[indptr[j]:indptr[j + 1]]``
+    (ascending passage numbers, int32) and ``tfs[...]`` (int32); ``lengths[i]`` is the
+    token count of passage ``i`` (int32). Only terms with at least one posting are kept.
+
+    >>> p = Postings.from_tokens([["oil", "price", "oil"], [], ["gas", "oil"]])
+    >>> len(p), p.n_terms, p.terms
+    (3, 3, ['gas', 'oil', 'price'])
+    >>> [a.tolist() for a in p.lookup("oil")], p.lengths.tolist()
+    ([[0, 2], [2, 1]], [3, 0, 2])
+    >>> [a.tolist() for a in p.select(np.array([False, True, True])).lookup("oil")]
+    [[1], [1]]
+    """
+
+    def __init__(
+        self,
+        terms: Sequence[str],
+        indptr: np.ndarray,
+        docs: np.ndarray,
+        tfs: np.ndarray,
+        lengths: np.ndarray,
+    ) -> None:
+        if len(indptr) != len(terms) + 1 or len(docs) != len(tfs) or indptr[-1] != len(docs):
+            raise ValueError("inconsistent postings: indptr, docs and tfs do not match terms")
+        self._terms = list(terms)
+        self._ids: dict[str, int] | None = None
+        self.indptr, self.docs, self.tfs, self.lengths = indptr, docs, tfs, lengths
+
+    @property
+    def terms(self) -> list[str]:
+        """The distinct terms, sorted."""
+        return self._terms
+
+    @property
+    def n_terms(self) -> int:
+        return len(self._terms)
+
+    @property
+    def n_postings(self) -> int:
+        return len(self.docs)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __repr__(self) -> str:
+        return f"Postings({len(self)} passages, {self.n_terms} terms, {self.n_postings} postings)"
+
+    def term_id(self, term: str) -> int:
+        """Row of ``term`` in ``indptr``, or -1 when the segment does not contain it."""
+        if self._ids is None:
+            self._ids = {t: j for j, t in enumerate(self._terms)}
+        return self._ids.get(term, -1)
+
+    def lookup(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(passage numbers ascending, term frequencies), both int32; empty if unknown."""
+        j = self.term_id(term)
+        if j < 0:
+            return _EMPTY_INT, _EMPTY_INT
+        start, end = int(self.indptr[j]), int(self.indptr[j + 1])
+        return self.docs[start:end], self.tfs[start:end]
+
+    @classmethod
+    def from_tokens(cls, tokens: Sequence[Sequence[str]]) -> Postings:
+        """Postings of passages ``tokens[0], tokens[1], ...`` (passage ``i`` = ``tokens[i]``)."""
+        n = len(tokens)
+        lengths = np.fromiter((len(t) for t in tokens), dtype=np.int32, count=n)
+        vocab: dict[str, int] = {}
+        flat = np.fromiter(
+            (vocab.setdefault(w, len(vocab)) for doc in tokens for w in doc),
+            dtype=np.int64,
+            count=int(lengths.sum(dtype=np.int64)),
+        )
+        terms = sorted(vocab)
+        rank = np.empty(len(vocab), dtype=np.int64)
+        rank[np.fromiter((vocab[t] for t in terms), dtype=np.int64, count=len(terms))] = np.arange(
+            len(terms)
+        )
+        docs = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        keys, tfs = np.unique(rank[flat] * max(n, 1) + docs, return_counts=True)
+        term_of = keys // max(n, 1)
+        indptr = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(term_of, minlength=len(terms)), out=indptr[1:])
+        return cls(
+            terms,
+            indptr,
+            (keys % max(n, 1)).astype(np.int32),
+            tfs.astype(np.int32),
+            lengths,
+        )
+
+    def _term_of_postings(self) -> np.ndarray:
+        return np.repeat(np.arange(self.n_terms, dtype=np.int64), np.diff(self.indptr))
+
+    def select(self, keep: np.ndarray) -> Postings:
+        """The passages where ``keep`` (bool per passage) is True, renumbered 0.. in order."""
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (len(self),):
+            raise ValueError(f"keep has shape {keep.shape}, expected ({len(self)},)")
+        new_number = np.cumsum(keep, dtype=np.int64) - 1
+        kept = keep[self.docs]
+        counts = np.bincount(self._term_of_postings()[kept], minlength=self.n_terms)
+        present = np.flatnonzero(counts)
+        indptr = np.zeros(len(present) + 1, dtype=np.int64)
+        np.cumsum(counts[present], out=indptr[1:])
+        return Postings(
+            [self._terms[j] for j in present.tolist()],
+            indptr,
+            new_number[self.docs[kept]].astype(np.int32),
+            np.asarray(self.tfs[kept], dtype=np.int32),
+            np.asarray(self.lengths[keep], dtype=np.int32),
+        )
+
+    @staticmethod
+    def concat(parts: Sequence[Postings]) -> Postings:
+        """One segment: the passages of ``parts[0]`` first, then ``parts[1]``, ..."""
+        terms = sorted(set().union(*(p.terms for p in parts)))
+        ids = {t: j for j, t in enumerate(terms)}
+        term_of, docs, tfs = [], [], []
+        offset = 0
+        for part in parts:
+            mapping = np.fromiter((ids[t] for t in part.terms), np.int64, count=part.n_terms)
+            term_of.append(mapping[part._term_of_postings()])
+            docs.append(np.asarray(part.docs, dtype=np.int64) + offset)
+            tfs.append(np.asarray(part.tfs))
+            offset += len(part)
+        if offset > np.iinfo(np.int32).max:
+            raise ValueError("a segment holds at most 2**31 - 1 passages")
+        term_all = np.concatenate(term_of) if parts else np.zeros(0, np.int64)
+        # Stable: for one term, the postings of earlier parts (lower numbers) stay first.
+        order = np.argsort(term_all, kind="stable")
+        indptr = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(term_all, minlength=len(terms)), out=indptr[1:])
+        cat = np.concatenate
+        return Postings(
+            terms,
+            indptr,
+            cat(docs)[order].astype(np.int32) if parts else _EMPTY_INT.copy(),
+            cat(tfs)[order].astype(np.int32) if parts else _EMPTY_INT.copy(),
+            cat([p.lengths for p in parts]).astype(np.int32) if parts else _EMPTY_INT.copy(),
+        )
+
+    def save(self, directory: str | Path) -> None:
+        """Plain files in ``directory`` (created): terms.json and .npy arrays, no pickle."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "terms.json").write_text(json.dumps(self._terms, ensure_ascii=False))
+        for name in ("indptr", "docs", "tfs", "lengths"):
+            np.save(directory / f"{name}.npy", np.ascontiguousarray(getattr(self, name)))
+
+    @classmethod
+    def load(cls, directory: str | Path, mmap: bool = True) -> Postings:
+        """Postings saved by :meth:`save`; the arrays memory-mapped read-only if ``mmap``."""
+        directory = Path(directory)
+        if not (directory / "terms.json").is_file():
+            raise FileNotFoundError(f"{directory / 'terms.json'} is missing: not postings")
+        terms = json.loads((directory / "terms.json").read_text())
+        mode = "r" if mmap else None
+        arrays = [
+            np.load(directory / f"{name}.npy", mmap_mode=mode, allow_pickle=False)
+            for name in ("indptr", "docs", "tfs", "lengths")
+        ]
+        return cls(terms, *arrays)
+
+
+def _idf(method: str, df: int, n: int) -> float:
+    """bm25s's idf formulas (bm25s.scoring._score_idf_*), ``df >= 1``."""
+    if method == "lucene":
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+    if method == "robertson":
+        return math.log(max(1.0, (n - df + 0.5) / (df + 0.5)))
+    if method == "atire":
+        return math.log(n / df)
+    if method == "bm25l":
+        return math.log((n + 1) / (df + 0.5))
+    return math.log((n + 1) / df)  # bm25+
+
+
 class BM25Index:
-    """A BM25 index: settings in the constructor, then ``index``, ``retrieve``, save and load."""
+    """BM25 over one or more postings segments with live masks: ``index`` builds one
+    segment from texts, :meth:`over` views several; ``retrieve``, save and load."""
 
     def __init__(
         self,
@@ -73,62 +291,191 @@ class BM25Index:
         b: float = 0.75,
         stem: bool = True,
         stopwords: bool = True,
+        delta: float = 0.5,
     ) -> None:
-        if method not in ("lucene", "robertson", "atire", "bm25l", "bm25+"):
+        if method not in METHODS:
             raise ValueError(
                 f"method={method!r}: choose 'lucene', 'robertson', 'atire', 'bm25l' or 'bm25+'"
             )
-        self.method, self.k1, self.b = method, k1, b
+        self.method, self.k1, self.b, self.delta = method, k1, b, delta
         self.tokenizer = Tokenizer(stem=stem, stopwords=stopwords)
-        self._bm25: bm25s.BM25 | None = None
-        self._vocab: dict[str, int] = {}
+        self._segments: list[Postings] = []
+        self._live: list[np.ndarray | None] = []
+        self._offsets = np.zeros(1, dtype=np.int64)
+        self._norm = np.zeros(0, dtype=np.float64)
+        self._live_all: np.ndarray | None = None
+        self._indexed = False
+        self.n_live = 0
+        self.avg_length = 0.0
+
+    def settings(self) -> dict[str, object]:
+        return {
+            "method": self.method,
+            "k1": self.k1,
+            "b": self.b,
+            "delta": self.delta,
+            **self.tokenizer.settings(),
+        }
+
+    @property
+    def segments(self) -> list[Postings]:
+        return self._segments
 
     def __len__(self) -> int:
-        return 0 if self._bm25 is None else int(self._bm25.scores["num_docs"])
+        return int(self._offsets[-1])
 
     def index(self, texts: Sequence[str], show_progress: bool = False) -> None:
-        """Index ``texts``; passage id ``i`` is ``texts[i]``."""
-        tokens = [self.tokenizer(t) for t in texts]
-        self._bm25 = bm25s.BM25(method=self.method, k1=self.k1, b=self.b)
-        self._bm25.index(tokens, show_progress=show_progress)
-        self._vocab = self._bm25.vocab_dict
+        """Index ``texts`` as one segment; passage id ``i`` is ``texts[i]``."""
+        self._set_segments([Postings.from_tokens([self.tokenizer(t) for t in texts])], None)
+
+    @classmethod
+    def over(
+        cls,
+        segments: Sequence[Postings],
+        live: Sequence[np.ndarray | None] | None = None,
+        **settings: object,
+    ) -> BM25Index:
+        """The search view over ``segments`` (settings as in the constructor).
+
+        Global passage number = the passages of the earlier segments + the local number.
+        ``live[i]`` is a bool per passage of segment ``i`` (False = deleted) or None (all
+        live); ``live=None``: nothing deleted.
+        """
+        view = cls(**settings)  # type: ignore[arg-type]
+        view._set_segments(segments, live)
+        return view
+
+    def _set_segments(
+        self, segments: Sequence[Postings], live: Sequence[np.ndarray | None] | None
+    ) -> None:
+        live = [None] * len(segments) if live is None else list(live)
+        if len(live) != len(segments):
+            raise ValueError(f"{len(live)} live masks for {len(segments)} segments")
+        masks: list[np.ndarray | None] = []
+        for seg, mask in zip(segments, live, strict=True):
+            if mask is not None:
+                mask = np.asarray(mask, dtype=bool)
+                if mask.shape != (len(seg),):
+                    raise ValueError(f"live mask of shape {mask.shape} for {len(seg)} passages")
+                if mask.all():
+                    mask = None
+            masks.append(mask)
+        self._segments, self._live = list(segments), masks
+        self._offsets = np.zeros(len(segments) + 1, dtype=np.int64)
+        np.cumsum([len(s) for s in segments], out=self._offsets[1:])
+        total = len(self)
+        lengths = np.zeros(total, dtype=np.float64)
+        alive = np.ones(total, dtype=bool)
+        for seg, mask, start in zip(segments, masks, self._offsets.tolist(), strict=False):
+            lengths[start : start + len(seg)] = seg.lengths
+            if mask is not None:
+                alive[start : start + len(seg)] = mask
+        self._live_all = None if alive.all() else alive
+        self.n_live = int(alive.sum())
+        self.avg_length = float(lengths[alive].mean()) if self.n_live else 0.0
+        # Per passage: 1 - b + b * len / avglen, the length normalisation of every variant.
+        self._norm = 1 - self.b + self.b * lengths / (self.avg_length or 1.0)
+        self._indexed = True
+
+    def _tf_part(self, tf: np.ndarray, norm: np.ndarray | float) -> np.ndarray:
+        """bm25s.scoring._score_tfc_* (``norm`` = 1 - b + b * len / avglen)."""
+        k1, delta = self.k1, self.delta
+        if self.method in ("lucene", "robertson"):
+            return tf / (k1 * norm + tf)
+        if self.method == "atire":
+            return tf * (k1 + 1) / (tf + k1 * norm)
+        if self.method == "bm25l":
+            c = tf / norm
+            return (k1 + 1) * (c + delta) / (k1 + c + delta)
+        return (k1 + 1) * tf / (k1 * norm + tf) + delta  # bm25+
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for ``query`` (zeros when no query term is known)."""
-        if self._bm25 is None:
-            raise RuntimeError("the BM25 index is empty: call index() or load() first")
-        ids = [self._vocab[t] for t in self.tokenizer(query) if t in self._vocab]
-        if not ids:
-            return np.zeros(len(self), dtype=np.float32)
-        return self._bm25.get_scores_from_ids(ids)
+        """BM25 score of every passage slot for ``query`` (float32; deleted slots 0)."""
+        if not self._indexed:
+            raise RuntimeError("the BM25 index is empty: call index(), over() or load() first")
+        return self.scores_of_tokens(self.tokenizer(query))
+
+    def scores_of_tokens(self, tokens: Sequence[str]) -> np.ndarray:
+        """:meth:`scores` for a tokenized query; a repeated token counts once per occurrence."""
+        scores = np.zeros(len(self), dtype=np.float32)
+        counts: dict[str, int] = {}
+        for t in tokens:
+            counts[t] = counts.get(t, 0) + 1
+        absent = 0.0  # bm25l, bm25+: the score of a passage without the term is not 0
+        for term, count in counts.items():
+            gathered = []
+            df = 0
+            for seg, mask, start in zip(
+                self._segments, self._live, self._offsets.tolist(), strict=False
+            ):
+                docs, tfs = seg.lookup(term)
+                if mask is not None and len(docs):
+                    alive = mask[docs]
+                    docs, tfs = docs[alive], tfs[alive]
+                if len(docs):
+                    gathered.append((docs + np.int64(start) if start else docs, tfs))
+                    df += len(docs)
+            if df == 0:
+                continue  # unknown to the live passages, as in a fresh index of them
+            idf = _idf(self.method, df, self.n_live)
+            zero = 0.0
+            if self.method in ("bm25l", "bm25+"):
+                zero = idf * float(self._tf_part(np.zeros(1), 1.0)[0])
+                absent += count * zero
+            # One vectorised pass over the term's live postings of all segments.
+            if len(gathered) == 1:
+                idx, tfs = gathered[0]
+            else:
+                idx = np.concatenate([g[0] for g in gathered])
+                tfs = np.concatenate([g[1] for g in gathered])
+            part = idf * self._tf_part(tfs.astype(np.float64), self._norm[idx])
+            scores[idx] += (count * (part - zero)).astype(np.float32)
+        if absent:
+            if self._live_all is None:
+                scores += np.float32(absent)
+            else:
+                scores[self._live_all] += np.float32(absent)
+        return scores
 
     def retrieve(self, query: str, k: int = 10, mask: np.ndarray | None = None) -> Hits:
-        """The ``k`` best passages with a positive score, restricted to ``mask`` if given."""
+        """The ``k`` best passages with a positive score, restricted to ``mask`` if given.
+
+        A deleted passage never comes back: its score is 0.
+        """
         scores = self.scores(query)
         if mask is not None:
-            scores = np.where(mask, scores, 0.0)
+            scores = np.where(mask, scores, np.float32(0))
         positive = np.flatnonzero(scores > 0)
-        if len(positive) > k:
+        if k <= 0:
+            positive = positive[:0]
+        elif len(positive) > k:
             positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
-        order = positive[np.argsort(-scores[positive], kind="stable")]
+        order = positive[np.argsort(-scores[positive], kind="stable")].astype(np.int64)
         return Hits(ids=order, scores=scores[order].astype(np.float32))
 
     def save(self, directory: str | Path) -> None:
-        """Save as plain files (numpy arrays and JSON; no pickle)."""
-        if self._bm25 is None:
+        """Save a single-segment index without deletions as plain files (JSON, .npy)."""
+        if not self._indexed:
             raise RuntimeError("nothing to save: call index() first")
+        if len(self._segments) != 1 or self._live[0] is not None:
+            raise ValueError(
+                "save() keeps one segment without deletions: merge first "
+                "(Postings.concat of Postings.select) or save the segments themselves"
+            )
         directory = Path(directory)
-        self._bm25.save(directory, show_progress=False)
-        settings = {"method": self.method, "k1": self.k1, "b": self.b, **self.tokenizer.settings()}
-        (directory / "newsrank_bm25.json").write_text(json.dumps(settings, indent=2))
+        self._segments[0].save(directory)
+        settings = {"format": FORMAT, **self.settings()}
+        (directory / SETTINGS_FILE).write_text(json.dumps(settings, indent=2))
 
     @classmethod
-    def load(cls, directory: str | Path) -> BM25Index:
+    def load(cls, directory: str | Path, mmap: bool = True) -> BM25Index:
         directory = Path(directory)
-        settings_file = directory / "newsrank_bm25.json"
+        settings_file = directory / SETTINGS_FILE
         if not settings_file.is_file():
             raise FileNotFoundError(f"{settings_file} is missing: not a newsrank BM25 index")
-        index = cls(**json.loads(settings_file.read_text()))
-        index._bm25 = bm25s.BM25.load(directory, show_progress=False)
-        index._vocab = index._bm25.vocab_dict
-        return index
+        settings = json.loads(settings_file.read_text())
+        if settings.pop("format", None) != FORMAT:
+            raise ValueError(
+                f"{directory} holds a BM25 index in an older format (bm25s): rebuild the index"
+            )
+        return cls.over([Postings.load(directory, mmap=mmap)], None, **settings)
