@@ -1,8 +1,10 @@
-"""``newsrank eval retrieval | latency | build-knownitem | convert-smart | summary``.
+"""``newsrank eval retrieval | latency | build-knownitem | build-newsbench | convert-smart |
+summary``.
 
     newsrank eval retrieval --collection ../shared/data/beir/scifact --out runs/eval/scifact
     newsrank eval convert-smart --smart ../shared/data/classic_ir/cran --out data/beir/cran
     newsrank eval build-knownitem --out data/beir/news-knownitem
+    newsrank eval build-newsbench --out data/beir --split dev
     newsrank eval latency --index var/index --queries benchmarks/queries.txt --json
     newsrank eval summary --runs runs/eval --out docs/results.md --copy-reports results
 
@@ -123,6 +125,17 @@ def _knownitem(args: argparse.Namespace) -> int:
     return 0
 
 
+def _newsbench(args: argparse.Namespace) -> int:
+    from evaluation.newsbench import build_newsbench
+
+    try:
+        info = build_newsbench(args.out, args.split)
+    except (FileNotFoundError, ValueError) as exc:
+        raise NewsrankError(str(exc)) from exc
+    print(json.dumps(info, indent=2))
+    return 0
+
+
 def _convert(args: argparse.Namespace) -> int:
     from corpora.smart import convert_smart
 
@@ -225,6 +238,18 @@ def register(targets: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--max-queries", type=int, default=500)
     p.set_defaults(func=_knownitem)
+
+    p = targets.add_parser(
+        "build-newsbench", help="hand-written re-finding + topical news queries (BEIR)"
+    )
+    p.add_argument("--out", required=True, help="parent directory of the two BEIR folders")
+    p.add_argument(
+        "--split",
+        default="dev",
+        choices=("dev", "test", "all"),
+        help="query half (tune on dev only; evaluation/benchmarks/README.md)",
+    )
+    p.set_defaults(func=_newsbench)
 
     p = targets.add_parser("summary", help="gather results.json files into docs/results.md")
     p.add_argument("--runs", default="runs/eval", help="directory of per-collection outputs")
