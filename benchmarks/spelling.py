@@ -26,7 +26,7 @@ from pathlib import Path
 
 from evaluation.report import provenance
 from indexer.demo import read_demo_news
-from indexer.store import ArticleStore
+from indexer.reader import IndexReader
 from newsrank.invocation import current
 from ranker.suggest import Suggester
 
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     read_s = 0.0  # reading the demo corpus (with --index: part of the build)
     t = time.perf_counter()
     if args.index:
-        store = ArticleStore(Path(args.index) / "store.sqlite")
+        store = IndexReader.open(args.index).store
         suggester = Suggester.from_store(store, **settings)
         source = f"index {args.index}"
     else:

@@ -1,4 +1,10 @@
-"""``newsrank index build|info|enrich-rest``: the indexing command line."""
+"""``newsrank index build|add|delete|merge|info|enrich-rest``: the indexing command line.
+
+``build`` replaces an index; ``add`` (upsert), ``delete`` and ``merge`` change one in
+place, each as one commit (:mod:`indexer.writer`). They share the input rules: the
+same formats and field mapping, bad records reported and skipped (exit status 3),
+``--strict`` to refuse the whole input instead.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ import sys
 from pathlib import Path
 
 from newsrank.config import HeadsConfig, IndexConfig
+
+_WAIT_HELP = "wait this long for another writer to finish (default 30 s)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,10 +53,50 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=IndexConfig.lead_words,
         help="words of text (after the title) labelled",
     )
+    build.add_argument(
+        "--segment-articles",
+        type=int,
+        default=None,
+        metavar="N",
+        help="write N articles per segment (default: one segment)",
+    )
+    build.add_argument(
+        "--commit-every",
+        action="store_true",
+        help="commit each segment as it is written: searchable before the build ends; "
+        "a build killed part-way resumes with the ids it has (needs --segment-articles)",
+    )
     build.add_argument("--max-errors-shown", type=int, default=20, help=argparse.SUPPRESS)
     build.set_defaults(func=run_build)
 
-    info = commands.add_parser("info", help="print an index's manifest")
+    add = commands.add_parser("add", help="add or replace articles (upsert by id)")
+    add.add_argument("--index", required=True, metavar="DIR")
+    add.add_argument("--input", nargs="+", required=True, metavar="PATH", help="files or folders")
+    add.add_argument("--field", action="append", default=[], metavar="FIELD=COLUMN")
+    add.add_argument("--strict", action="store_true", help="any bad record aborts the add")
+    add.add_argument("--json", action="store_true", help="print the summary as JSON, no bars")
+    add.add_argument("--wait", type=float, default=30.0, metavar="S", help=_WAIT_HELP)
+    add.add_argument("--no-merge", action="store_true", help="skip the merge policy afterwards")
+    add.add_argument("--max-errors-shown", type=int, default=20, help=argparse.SUPPRESS)
+    add.set_defaults(func=run_add)
+
+    delete = commands.add_parser("delete", help="delete articles by id")
+    delete.add_argument("--index", required=True, metavar="DIR")
+    which = delete.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", nargs="+", dest="ids", metavar="ID")
+    which.add_argument("--ids-file", metavar="FILE", help="one id per line")
+    delete.add_argument("--json", action="store_true", help="print the summary as JSON")
+    delete.add_argument("--wait", type=float, default=30.0, metavar="S", help=_WAIT_HELP)
+    delete.add_argument("--no-merge", action="store_true", help="skip the merge policy")
+    delete.set_defaults(func=run_delete)
+
+    merge = commands.add_parser("merge", help="merge every segment into one now")
+    merge.add_argument("--index", required=True, metavar="DIR")
+    merge.add_argument("--json", action="store_true", help="print the summary as JSON")
+    merge.add_argument("--wait", type=float, default=30.0, metavar="S", help=_WAIT_HELP)
+    merge.set_defaults(func=run_merge)
+
+    info = commands.add_parser("info", help="print an index's commit: segments, live, deleted")
     info.add_argument("--index", required=True, metavar="DIR")
     info.set_defaults(func=run_info)
 
@@ -62,16 +110,58 @@ def register(sub: argparse._SubParsersAction) -> None:
     rest.set_defaults(func=run_enrich_rest)
 
 
+def _read_input(args: argparse.Namespace, command: str):
+    """The articles of ``--input`` (and ``--demo``), bad records reported on stderr;
+    None when ``--strict`` refuses the input."""
+    from indexer.ingest import IngestReport, parse_mapping, read_articles
+
+    mapping = parse_mapping(args.field)
+    report = IngestReport()
+    if getattr(args, "demo", False):
+        from indexer.demo import read_demo_news
+
+        report.extend(read_demo_news())
+    if args.input:
+        report.extend(read_articles(args.input, mapping))
+    for rejected in report.rejected[: args.max_errors_shown]:
+        print(f"skipped {rejected}", file=sys.stderr)
+    if len(report.rejected) > args.max_errors_shown:
+        print(f"... and {len(report.rejected) - args.max_errors_shown} more", file=sys.stderr)
+    if args.strict and report.rejected:
+        print(
+            f"newsrank index {command}: {len(report.rejected)} bad record(s) and --strict: "
+            "nothing was indexed, the index is unchanged",
+            file=sys.stderr,
+        )
+        return None
+    return report
+
+
+def _enrichers(names: dict, precision: str, command: str) -> tuple[object, object, dict]:
+    """The topic classifier and tagger ``names`` asks for, and the enrichment record."""
+    from heads.loaders import load_heads
+
+    heads = load_heads(
+        HeadsConfig(topic=names.get("topic"), tagger=names.get("tagger"), precision=precision),
+        roles=("topic", "tagger"),
+    )
+    for warning in heads.warnings:
+        print(f"newsrank index {command}: {warning}", file=sys.stderr)
+    enrichment = {"topic": heads.names.get("topic"), "tagger": heads.names.get("tagger")}
+    return heads.topic, heads.tagger, enrichment
+
+
 def run_build(args: argparse.Namespace) -> int:
     from indexer.build import build_index
-    from indexer.ingest import IngestReport, parse_mapping, read_articles
     from newsrank.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 
     if not args.input and not args.demo:
         print("newsrank index build: give --input PATH... and/or --demo", file=sys.stderr)
         return EXIT_USAGE
+    if args.commit_every and not args.segment_articles:
+        print("newsrank index build: --commit-every needs --segment-articles N", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        mapping = parse_mapping(args.field)
         config = IndexConfig(
             embedder=args.embedder,
             dense_kind=args.dense_index,
@@ -80,48 +170,26 @@ def run_build(args: argparse.Namespace) -> int:
             embed_precision=args.precision,
             lead_words=args.lead_words,
         )
+        report = _read_input(args, "build")
     except ValueError as exc:
         print(f"newsrank index build: {exc}", file=sys.stderr)
         return EXIT_USAGE
-
-    report = IngestReport()
-    if args.demo:
-        from indexer.demo import read_demo_news
-
-        report.extend(read_demo_news())
-    if args.input:
-        report.extend(read_articles(args.input, mapping))
-
-    for rejected in report.rejected[: args.max_errors_shown]:
-        print(f"skipped {rejected}", file=sys.stderr)
-    if len(report.rejected) > args.max_errors_shown:
-        print(f"... and {len(report.rejected) - args.max_errors_shown} more", file=sys.stderr)
-    if args.strict and report.rejected:
-        print(
-            f"newsrank index build: {len(report.rejected)} bad record(s) and --strict: "
-            "nothing was indexed, the old index is unchanged",
-            file=sys.stderr,
-        )
+    if report is None:
         return EXIT_ERROR
-
     classifier = tagger = None
     enrichment: dict = {}
     if not args.no_enrich:
-        from heads.loaders import load_heads
-
-        heads = load_heads(
-            HeadsConfig(topic=args.topic_head, tagger=args.tagger_head, precision=args.precision),
-            roles=("topic", "tagger"),
-        )
-        for warning in heads.warnings:
-            print(f"newsrank index build: {warning}", file=sys.stderr)
-        classifier, tagger = heads.topic, heads.tagger
-        enrichment = {
-            "topic": heads.names.get("topic"),
-            "tagger": heads.names.get("tagger"),
-        }
+        names = {"topic": args.topic_head, "tagger": args.tagger_head}
+        classifier, tagger, enrichment = _enrichers(names, args.precision, "build")
+    articles = report.articles
+    resumed = 0
+    if args.commit_every:
+        articles, resumed = _resume(Path(args.index), articles)
+    if resumed and not articles:
+        _emit({"index": args.index, "resumed": resumed}, args.json, "nothing left to index")
+        return EXIT_OK
     result = build_index(
-        report.articles,
+        articles,
         args.index,
         config,
         skipped=len(report.rejected),
@@ -129,14 +197,19 @@ def run_build(args: argparse.Namespace) -> int:
         tagger=tagger,
         enrichment=enrichment,
         progress=not args.json,
+        segment_articles=args.segment_articles,
+        commit_every=args.commit_every,
+        resume=resumed > 0,
+        total=len(report.articles),
     )
     manifest = result.manifest
     summary = {
         "index": str(result.index_dir),
         "articles": manifest.articles,
         "passages": manifest.passages,
+        "segments": len(manifest.segments),
         "skipped": manifest.skipped,
-        "seconds": round(sum(manifest.timings.values()), 2),
+        "seconds": result.seconds,
         "passages_per_second": round(result.passages_per_second, 1),
         "timings": manifest.timings,
     }
@@ -149,25 +222,168 @@ def run_build(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if report.rejected else EXIT_OK
 
 
+def _resume(index_dir: Path, articles: list) -> tuple[list, int]:
+    """A progressive build killed part-way continues: the articles its last commit does
+    not hold yet, and how many it holds (0: start afresh)."""
+    from indexer.manifest import read_manifest
+    from indexer.reader import IndexReader
+    from newsrank.errors import IndexNotFoundError
+
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexNotFoundError:
+        return articles, 0
+    if not manifest.progress:
+        return articles, 0  # a finished index: this is a rebuild
+    held = IndexReader.open(index_dir).store.held([a.id for a in articles])
+    return [a for a in articles if a.id not in held], len(held)
+
+
+def _writer(args: argparse.Namespace, command: str, with_heads: bool):
+    """An open writer for ``args.index``, with the heads that labelled it."""
+    from indexer.manifest import read_manifest
+    from indexer.writer import IndexWriter
+
+    manifest = read_manifest(args.index)
+    classifier = tagger = None
+    if with_heads and manifest.enrichment:
+        names = {k: manifest.enrichment.get(k) for k in ("topic", "tagger")}
+        classifier, tagger, _ = _enrichers(names, args.precision, command)
+    return IndexWriter(
+        args.index,
+        classifier=classifier,
+        tagger=tagger,
+        wait_s=args.wait,
+        progress=not args.json,
+    ).open()
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from newsrank.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+
+    try:
+        report = _read_input(args, "add")
+    except ValueError as exc:
+        print(f"newsrank index add: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if report is None:
+        return EXIT_ERROR
+    writer = _writer(args, "add", with_heads=True)
+    try:
+        result = writer.add(report.articles)
+        manifest = writer.commit(skipped=len(report.rejected))
+        merged = None if args.no_merge else writer.maybe_merge()
+        manifest = writer.manifest or manifest
+    finally:
+        writer.close()
+    summary = {
+        "index": str(writer.directory),
+        "added": len(result.added),
+        "replaced": len(result.replaced),
+        "skipped": len(report.rejected),
+        "segment": result.segment,
+        "merged": merged.merged if merged is not None else [],
+        "generation": manifest.generation,
+        "articles": manifest.articles,
+        "seconds": result.seconds,
+    }
+    _emit(
+        summary,
+        args.json,
+        f"added {len(result.added)} and replaced {len(result.replaced)} articles in "
+        f"{result.seconds} s (commit {manifest.generation}: {manifest.articles} articles, "
+        f"{len(manifest.segments)} segments); skipped {len(report.rejected)} bad record(s)",
+    )
+    return EXIT_PARTIAL if report.rejected else EXIT_OK
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    from newsrank.cli import EXIT_OK, EXIT_USAGE
+
+    ids = list(args.ids or [])
+    if args.ids_file:
+        try:
+            text = Path(args.ids_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            print(f"newsrank index delete: cannot read {args.ids_file}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        ids = [line.strip() for line in text.splitlines() if line.strip()]
+    writer = _writer(args, "delete", with_heads=False)
+    try:
+        result = writer.delete(ids)
+        manifest = writer.commit()
+        if not args.no_merge:
+            writer.maybe_merge()
+            manifest = writer.manifest or manifest
+    finally:
+        writer.close()
+    for unknown in result.unknown[:20]:
+        print(f"not in the index: {unknown}", file=sys.stderr)
+    summary = {
+        "deleted": len(result.deleted),
+        "unknown": result.unknown,
+        "generation": manifest.generation,
+        "articles": manifest.articles,
+    }
+    _emit(
+        summary,
+        args.json,
+        f"deleted {len(result.deleted)} articles; {len(result.unknown)} id(s) not in the index "
+        f"(commit {manifest.generation}: {manifest.articles} articles)",
+    )
+    return EXIT_OK
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    writer = _writer(args, "merge", with_heads=False)
+    try:
+        before = len(writer.segments)
+        result = writer.merge(force=True)
+        manifest = writer.manifest
+    finally:
+        writer.close()
+    assert manifest is not None
+    summary = {
+        "segments_before": before,
+        "segments": len(manifest.segments),
+        "dropped_deleted": result.dropped_articles,
+        "seconds": result.seconds,
+    }
+    _emit(
+        summary,
+        args.json,
+        f"merged {before} segment(s) into {len(manifest.segments)} in {result.seconds} s, "
+        f"dropping {result.dropped_articles} deleted article(s)",
+    )
+    return 0
+
+
 def run_info(args: argparse.Namespace) -> int:
     from indexer.manifest import read_manifest
 
-    print(json.dumps(dataclasses.asdict(read_manifest(args.index)), indent=2))
+    manifest = read_manifest(args.index)
+    info = dataclasses.asdict(manifest)
+    info["deleted"] = manifest.deleted
+    info["segments"] = [
+        {**dataclasses.asdict(s), "live_articles": s.live_articles} for s in manifest.segments
+    ]
+    print(json.dumps(info, indent=2))
     return 0
 
 
 def run_enrich_rest(args: argparse.Namespace) -> int:
     import time
 
+    import numpy as np
     from tqdm.auto import tqdm
 
     from heads.tagger import EntityTagger
     from indexer.fulltext import FullTextEntities
-    from indexer.manifest import STORE, read_manifest
-    from indexer.store import ArticleStore
+    from indexer.reader import IndexReader
     from newsrank.cli import EXIT_ERROR
 
-    manifest = read_manifest(args.index)
+    index = IndexReader.open(args.index)
+    manifest, store = index.manifest, index.store
     name = (manifest.enrichment or {}).get("tagger")
     if not name:
         print(
@@ -176,28 +392,27 @@ def run_enrich_rest(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
-    store = ArticleStore(Path(args.index) / STORE)
     cache = FullTextEntities(
         args.index,
-        store,
         EntityTagger(name, precision=args.precision),
         name,
         lead_words=manifest.lead_words,
         batch=16,
     )
-    every = range(store.n_articles)
-    todo = sorted(set(every) - cache.done(every))
-    todo = todo[: args.limit]
+    every = [int(n) for n in np.flatnonzero(store.live)]
+    digests = store.digests(every)
+    done = cache.done(digests.values())
+    todo = [n for n in every if digests[n] not in done][: args.limit]
     start = time.perf_counter()
     for first in tqdm(range(0, len(todo), 64), desc="enrich-rest", disable=args.json):
-        cache.tag_articles(todo[first : first + 64])
+        cache.tag_articles(store, todo[first : first + 64])
     seconds = time.perf_counter() - start
     summary = {
         "tagged": len(todo),
         "seconds": round(seconds, 1),
         "articles_per_second": round(len(todo) / seconds, 1) if seconds else None,
         "done": cache.count(),
-        "articles": store.n_articles,
+        "articles": store.n_live,
     }
     _emit(
         summary,

@@ -147,6 +147,12 @@ class DenseIndex:
         keep = ids[0] >= 0
         return Hits(ids=ids[0][keep].astype(np.int64), scores=scores[0][keep])
 
+    def vectors(self) -> np.ndarray:
+        """Every stored vector, in row order (merges copy them instead of embedding again)."""
+        if self._index is None or len(self) == 0:
+            return np.zeros((0, self._index.d if self._index is not None else 0), np.float32)
+        return self._index.reconstruct_n(0, len(self))
+
     def save(self, path: str | Path) -> None:
         if self._index is None:
             raise RuntimeError("nothing to save: call index() first")
@@ -159,3 +165,50 @@ class DenseIndex:
         dense = cls(kind=kind, ef_search=ef_search)
         dense._index = index
         return dense
+
+
+class SegmentedDense:
+    """The search view over the dense parts of a commit's segments.
+
+    Each segment's index is searched with its live passages (and the request's filter)
+    as the FAISS ``IDSelector``, so a deleted passage is never returned, and the
+    segments' best lists are merged by score. Passage ``p`` of segment ``i`` is
+    ``passage_base[i] + p``.
+
+    >>> a, b = DenseIndex(), DenseIndex()
+    >>> a.index(np.eye(3, dtype="float32")[:2]); b.index(np.eye(3, dtype="float32")[1:])
+    >>> view = SegmentedDense([a, b], [None, np.array([False, True])])
+    >>> [int(i) for i in view.search(np.array([0.0, 1.0, 0.2], "float32"), k=3).ids]
+    [1, 3, 0]
+    """
+
+    def __init__(self, parts: Sequence[DenseIndex], live: Sequence[np.ndarray | None]) -> None:
+        self.parts = list(parts)
+        self.live = list(live)
+        sizes = [len(p) for p in self.parts]
+        self.passage_base = np.cumsum([0, *sizes])[:-1].astype(np.int64)
+        self._n = int(sum(sizes))
+        #: one segment's kind, or "mixed"
+        kinds = {p.kind for p in self.parts}
+        self.kind = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "flat")
+
+    def __len__(self) -> int:
+        return self._n
+
+    def search(self, query: np.ndarray, k: int = 10, mask: np.ndarray | None = None) -> Hits:
+        """The ``k`` nearest live passages to one query vector, within ``mask`` if given."""
+        ids, scores = [], []
+        for part, base, live in zip(self.parts, self.passage_base, self.live):
+            allowed = None if mask is None else mask[base : base + len(part)]
+            if live is not None:
+                allowed = live if allowed is None else (allowed & live)
+            if allowed is not None and not allowed.any():
+                continue
+            hits = part.search(query, k, allowed)
+            ids.append(hits.ids + base)
+            scores.append(hits.scores)
+        if not ids:
+            return Hits(ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0, dtype=np.float32))
+        all_ids, all_scores = np.concatenate(ids), np.concatenate(scores)
+        order = np.argsort(-all_scores, kind="stable")[:k]
+        return Hits(ids=all_ids[order], scores=all_scores[order])

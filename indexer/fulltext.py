@@ -3,10 +3,11 @@
 The index build tags the title and the lead (``indexer.enrich``): that is what fits
 the first ``make demo`` on 2 cores. The rest of an article's text is tagged *when the
 article is first shown* in search results: the search queues it, a background worker
-thread tags it, and the entities go into a cache, ``fulltext.sqlite`` in the index
-directory. A rebuild swaps the whole directory, so the cache can never describe text
-that changed. Until an article is done, its hits carry the title and lead entities
-only; afterwards they carry all of them. ``newsrank index enrich-rest`` fills the
+thread tags it, and the entities go into a cache, ``fulltext-entities.sqlite`` in the
+index directory, keyed by the digest of each article's text, so that it survives
+segment changes (merges renumber articles) and can never describe a text that
+changed. Until an article is done, its hits carry the title and lead entities only;
+afterwards they carry all of them. ``newsrank index enrich-rest`` fills the
 cache for every article ahead of time.
 
 Filters and facets stay on the index-time entities (``FoundEntity.in_index``), so
@@ -33,16 +34,16 @@ from newsrank.config import IndexConfig
 from newsrank.protocols import Tagger
 from newsrank.types import FoundEntity
 
-CACHE = "fulltext.sqlite"
-#: article numbers per ``IN (...)`` query (SQLite allows 999 parameters in old builds)
+CACHE = "fulltext-entities.sqlite"
+#: keys per ``IN (...)`` query (SQLite allows 999 parameters in old builds)
 MAX_PARAMS = 900
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS done (article INTEGER PRIMARY KEY, tagger TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS done (key TEXT PRIMARY KEY, tagger TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entities (
-    article INTEGER NOT NULL, type TEXT NOT NULL, text TEXT NOT NULL,
+    key TEXT NOT NULL, type TEXT NOT NULL, text TEXT NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL, score REAL
 );
-CREATE INDEX IF NOT EXISTS entities_article ON entities(article);
+CREATE INDEX IF NOT EXISTS entities_key ON entities(key);
 """
 
 
@@ -55,26 +56,30 @@ def rest_of(text: str, lead_words: int = IndexConfig.lead_words) -> tuple[int, s
 class FullTextEntities:
     """The lazily filled cache of full-text entities of one index.
 
-    ``tagger`` is any object with ``tag(texts) -> [[Entity]]`` (``EntityTagger``);
-    ``tagger_name`` is recorded with each article so that a cache filled by another
-    tagger is not mixed in. Safe to use from several threads; only the worker writes.
+    Keyed by each article's text digest (``StoredArticle.digest``), not by its number
+    in a commit: the cache stays valid across segment changes (a merge renumbers
+    articles) and a replaced article with a new text is simply not found. Methods that
+    take article numbers also take the :class:`ArticleStore` those numbers belong to
+    (the caller's commit). ``tagger`` is any object with ``tag(texts) -> [[Entity]]``
+    (``EntityTagger``); ``tagger_name`` is recorded with each article so that a cache
+    filled by another tagger is not mixed in. Safe to use from several threads; only
+    the worker (or ``tag_articles``) writes.
     """
 
     def __init__(
         self,
         index_dir: str | Path,
-        store: ArticleStore,
         tagger: Tagger,
         tagger_name: str,
         lead_words: int = IndexConfig.lead_words,
         batch: int = 4,
     ) -> None:
         self.path = Path(index_dir) / CACHE
-        self.store, self.tagger, self.tagger_name = store, tagger, tagger_name
+        self.tagger, self.tagger_name = tagger, tagger_name
         self.lead_words, self.batch = lead_words, batch
         self._local = threading.local()
-        self._queue: queue.Queue[int | None] = queue.Queue()
-        self._pending: set[int] = set()
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._pending: set[str] = set()
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self.errors: list[str] = []
@@ -93,108 +98,120 @@ class FullTextEntities:
             self._local.conn = conn
         return conn
 
-    def done(self, nums: Iterable[int]) -> set[int]:
-        """Which of ``nums`` have their full text tagged (by this tagger).
+    def done(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` (text digests) have their full text tagged (by this tagger).
 
         Asked in chunks, so that a whole corpus stays under SQLite's bound on the
         number of query parameters.
         """
-        nums = [int(n) for n in nums]
-        out: set[int] = set()
-        for first in range(0, len(nums), MAX_PARAMS):
-            chunk = nums[first : first + MAX_PARAMS]
+        keys = list(keys)
+        out: set[str] = set()
+        for first in range(0, len(keys), MAX_PARAMS):
+            chunk = keys[first : first + MAX_PARAMS]
             rows = self._conn().execute(
-                f"SELECT article FROM done WHERE tagger = ? AND article IN "
-                f"({','.join('?' * len(chunk))})",
+                f"SELECT key FROM done WHERE tagger = ? AND key IN ({','.join('?' * len(chunk))})",
                 [self.tagger_name, *chunk],
             )
             out.update(r[0] for r in rows)
         return out
 
     def count(self) -> int:
-        """How many articles have their full text tagged."""
+        """How many texts have their full text tagged."""
         sql = "SELECT COUNT(*) FROM done WHERE tagger = ?"
         return int(self._conn().execute(sql, (self.tagger_name,)).fetchone()[0])
 
     def cached(
-        self, nums: Sequence[int], queue_missing: bool = False
+        self, store: ArticleStore, nums: Sequence[int], queue_missing: bool = False
     ) -> dict[int, list[FoundEntity]]:
-        """Entities of the rest of the text, for the articles of ``nums`` that are done;
-        ``queue_missing``: also queue the others for the worker (what a search does)."""
-        ready = sorted(self.done(nums))
+        """Entities of the rest of the text, for the articles of ``nums`` (numbers of
+        ``store``) that are done; ``queue_missing``: also queue the others for the
+        worker (what a search does)."""
+        keys = store.digests(nums)
+        ready = self.done(keys.values())
         if queue_missing:
-            self._enqueue(set(int(n) for n in nums) - set(ready))
-        out: dict[int, list[FoundEntity]] = {n: [] for n in ready}
-        if not ready:
+            self._enqueue(store, [n for n, k in keys.items() if k not in ready])
+        out: dict[int, list[FoundEntity]] = {n: [] for n, k in keys.items() if k in ready}
+        if not out:
             return out
+        by_key: dict[str, list[FoundEntity]] = {k: [] for k in ready}
         marks = ",".join("?" * len(ready))
         rows = self._conn().execute(
-            f"SELECT article, type, text, start, end, score FROM entities "
-            f"WHERE article IN ({marks}) ORDER BY article, start",
-            ready,
+            f"SELECT key, type, text, start, end, score FROM entities "
+            f"WHERE key IN ({marks}) ORDER BY key, start",
+            sorted(ready),
         )
-        for article, *entity in rows:
-            out[article].append(FoundEntity(*entity, field="text", in_index=False))
-        return out
+        for key, *entity in rows:
+            by_key[key].append(FoundEntity(*entity, field="text", in_index=False))
+        return {n: by_key[keys[n]] for n in out}
 
-    def request(self, nums: Iterable[int]) -> int:
+    def request(self, store: ArticleStore, nums: Iterable[int]) -> int:
         """Queue the articles of ``nums`` not done yet; returns how many were queued."""
-        nums = [int(n) for n in nums]
-        return self._enqueue(set(nums) - self.done(nums))
+        keys = store.digests(list(nums))
+        ready = self.done(keys.values())
+        return self._enqueue(store, [n for n, k in keys.items() if k not in ready])
 
-    def _enqueue(self, todo: set[int]) -> int:
-        """Queue the articles of ``todo`` that are not queued already."""
+    def _enqueue(self, store: ArticleStore, nums: Sequence[int]) -> int:
+        """Queue the texts of ``nums`` that are not queued already."""
+        if not nums:
+            return 0
+        articles = store.articles(nums)
         with self._lock:
-            todo = todo - self._pending
-            self._pending |= todo
-        for n in sorted(todo):
-            self._queue.put(n)
+            todo = {a.digest: a.text for a in articles.values() if a.digest not in self._pending}
+            self._pending |= set(todo)
+        for key in sorted(todo):
+            self._queue.put((key, todo[key]))
         return len(todo)
 
-    def tag_articles(self, nums: Sequence[int]) -> int:
+    def tag_articles(self, store: ArticleStore, nums: Sequence[int]) -> int:
         """Tag the rest of the text of ``nums`` now and cache it; returns how many."""
-        nums = sorted(set(int(n) for n in nums) - self.done(nums))
-        for first in range(0, len(nums), self.batch):
-            chunk = nums[first : first + self.batch]
-            articles = self.store.articles(chunk)
-            rests = [rest_of(articles[n].text, self.lead_words) for n in chunk]
+        articles = store.articles(nums)
+        return self._tag({a.digest: a.text for a in articles.values()})
+
+    def _tag(self, texts: dict[str, str]) -> int:
+        keys = sorted(set(texts) - self.done(texts))
+        for first in range(0, len(keys), self.batch):
+            chunk = keys[first : first + self.batch]
+            rests = [rest_of(texts[k], self.lead_words) for k in chunk]
             found = self.tagger.tag([r for _, r in rests])
             conn = self._conn()
             with conn:
-                for n, (offset, _), ents in zip(chunk, rests, found, strict=True):
+                for key, (offset, _), ents in zip(chunk, rests, found, strict=True):
                     moved = [FoundEntity.of(e, "text", offset, in_index=False) for e in ents]
+                    conn.execute("DELETE FROM entities WHERE key = ?", (key,))
                     conn.executemany(
                         "INSERT INTO entities VALUES (?,?,?,?,?,?)",
-                        ((n, e.type, e.text, e.start, e.end, e.score) for e in moved),
+                        ((key, e.type, e.text, e.start, e.end, e.score) for e in moved),
                     )
-                    conn.execute("INSERT OR REPLACE INTO done VALUES (?, ?)", (n, self.tagger_name))
-        return len(nums)
+                    conn.execute(
+                        "INSERT OR REPLACE INTO done VALUES (?, ?)", (key, self.tagger_name)
+                    )
+        return len(keys)
 
     def run_pending(self, limit: int | None = None) -> int:
         """Tag queued articles in this thread (at most ``limit``); returns how many."""
         taken = self._take(limit)
         try:
-            return self.tag_articles(taken)
+            return self._tag(dict(taken))
         finally:
             self._release(taken)
 
-    def _take(self, limit: int | None) -> list[int]:
-        """Queued articles, without waiting, up to ``limit``; a stop request stays queued."""
-        taken: list[int] = []
+    def _take(self, limit: int | None) -> list[tuple[str, str]]:
+        """Queued texts, without waiting, up to ``limit``; a stop request stays queued."""
+        taken: list[tuple[str, str]] = []
         while limit is None or len(taken) < limit:
             try:
-                n = self._queue.get_nowait()
+                item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if n is None:
+            if item is None:
                 self._queue.put(None)  # for the worker, which stops on it
                 break
-            taken.append(n)
+            taken.append(item)
         return taken
 
-    def _release(self, nums: list[int]) -> None:
+    def _release(self, items: list[tuple[str, str]]) -> None:
         with self._lock:
-            self._pending -= set(nums)
+            self._pending -= {key for key, _ in items}
 
     def start(self) -> None:
         """Start the background worker (a daemon thread; idempotent)."""
@@ -211,11 +228,11 @@ class FullTextEntities:
             self._worker = None
 
     def _work(self) -> None:
-        while (n := self._queue.get()) is not None:
-            batch = [n, *self._take(self.batch - 1)]
+        while (item := self._queue.get()) is not None:
+            batch = [item, *self._take(self.batch - 1)]
             try:
-                self.tag_articles(batch)
+                self._tag(dict(batch))
             except Exception as exc:  # keep serving; the failure is reported on /api/health
-                self.errors = [*self.errors[-9:], f"articles {batch}: {exc}"]
+                self.errors = [*self.errors[-9:], f"texts {[k[:8] for k, _ in batch]}: {exc}"]
             finally:
                 self._release(batch)

@@ -1,10 +1,12 @@
-"""Open an index directory for reading: manifest, article store, BM25 and FAISS parts.
+"""Open one commit of an index for reading: its segments seen as one index.
 
-A reader never writes. Recovery after a crash belongs to the writer
-(:func:`indexer.build.build_index` puts a set-aside copy back); if a build was killed
-between the two renames of its swap, so that only the set-aside copy
-(``.NAME.old``) holds a complete index, the reader opens that copy as it is, read-only,
-and says so in :attr:`IndexReader.recovered_from`.
+A reader never writes and never takes the writer's lock. It reads the commit point
+(``manifest.json``, replaced atomically by each commit) and opens the segments it
+names with their deletion markers; :attr:`IndexReader.store`, :attr:`bm25` and
+:attr:`dense` are the commit-wide views the searcher uses, with deleted articles
+already left out. :meth:`IndexReader.reopen` opens a newer commit, loading only the
+segments that are new to it (the others, immutable, are shared), which is what a
+running server does to see changes near-real-time.
 
 >>> IndexReader.open("/nonexistent/index")
 Traceback (most recent call last):
@@ -14,55 +16,123 @@ newsrank.errors.IndexNotFoundError: no index at /nonexistent/index (manifest.jso
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.dense import DenseIndex, Embedder
-from indexer.lexical import BM25Index
-from indexer.manifest import BM25_DIR, DENSE, MANIFEST, STORE, Manifest, aside_path, read_manifest
-from indexer.store import ArticleStore
-from newsrank.config import IndexConfig
-from newsrank.errors import IndexMismatchError
+import numpy as np
 
-log = logging.getLogger(__name__)
+from indexer.dense import Embedder, SegmentedDense
+from indexer.lexical import BM25Index
+from indexer.manifest import MANIFEST, Manifest, read_manifest
+from indexer.segment import SegmentReader, read_deletes
+from indexer.store import ArticleStore, StorePart
+from newsrank.config import IndexConfig
+from newsrank.errors import IndexMismatchError, IndexNotFoundError
+
+
+def commit_stamp(directory: Path) -> tuple[int, int] | None:
+    """What changes when a commit is published (the manifest file is replaced by a new
+    one): its inode and modification time. None when there is no manifest."""
+    try:
+        st = os.stat(Path(directory) / MANIFEST)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 @dataclass(frozen=True)
 class IndexReader:
-    """The read-only parts of one index directory, loaded once and shared by threads."""
+    """One commit of one index directory, loaded once and shared by threads."""
 
     directory: Path
     manifest: Manifest
     store: ArticleStore
     bm25: BM25Index
-    dense: DenseIndex
-    #: the set-aside copy this reader opened because the index itself was missing
-    recovered_from: Path | None = None
+    dense: SegmentedDense
+    segments: dict[str, SegmentReader] = field(default_factory=dict)
+    stamp: tuple[int, int] | None = None
+    ef_search: int = 128
 
     @classmethod
-    def open(cls, index_dir: str | Path, ef_search: int = 128) -> IndexReader:
-        """Open ``index_dir`` (or, after a build killed mid-swap, its set-aside copy)."""
+    def open(
+        cls, index_dir: str | Path, ef_search: int = 128, *, previous: IndexReader | None = None
+    ) -> IndexReader:
+        """Open the newest commit of ``index_dir`` (sharing ``previous``'s segments)."""
         directory = Path(index_dir)
-        recovered = None
-        aside = aside_path(directory.resolve())
-        if not (directory / MANIFEST).is_file() and (aside / MANIFEST).is_file():
-            log.warning(
-                "%s is missing but %s holds the index a killed build set aside; reading it "
-                "(the next `newsrank index build` puts it back)",
-                directory,
-                aside,
+        for attempt in range(3):
+            stamp = commit_stamp(directory)
+            manifest = read_manifest(directory)
+            try:
+                return cls._open(directory, manifest, stamp, ef_search, previous)
+            except (OSError, IndexNotFoundError):
+                # a merge committed and a later writer removed a segment this commit
+                # named between our two reads: read the newer commit
+                if attempt == 2 or commit_stamp(directory) == stamp:
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _open(
+        cls,
+        directory: Path,
+        manifest: Manifest,
+        stamp: tuple[int, int] | None,
+        ef_search: int,
+        previous: IndexReader | None,
+    ) -> IndexReader:
+        known = previous.segments if previous is not None else {}
+        segments: dict[str, SegmentReader] = {}
+        parts, postings, dense, live = [], [], [], []
+        for entry in manifest.segments:
+            reader = known.get(entry.name) or SegmentReader.open(
+                directory / entry.name, ef_search=ef_search
             )
-            directory, recovered = aside, aside
-        manifest = read_manifest(directory)
+            segments[entry.name] = reader
+            deleted = read_deletes(directory / entry.name, entry)
+            parts.append(StorePart(entry.name, reader.store, deleted))
+            passage_live = None
+            if len(deleted):
+                article_live = np.ones(reader.store.n_articles, dtype=bool)
+                article_live[deleted] = False
+                passage_live = article_live[reader.store.passage_article]
+            postings.append(reader.postings)
+            dense.append(reader.dense)
+            live.append(passage_live)
+        settings = IndexConfig(**manifest.settings)
+        bm25 = BM25Index.over(
+            postings,
+            live,
+            method=settings.bm25_method,
+            k1=settings.bm25_k1,
+            b=settings.bm25_b,
+        )
         return cls(
             directory=directory,
             manifest=manifest,
-            store=ArticleStore(directory / STORE),
-            bm25=BM25Index.load(directory / BM25_DIR),
-            dense=DenseIndex.load(directory / DENSE, ef_search=ef_search),
-            recovered_from=recovered,
+            store=ArticleStore(parts, labelled=bool(manifest.enrichment)),
+            bm25=bm25,
+            dense=SegmentedDense(dense, live),
+            segments=segments,
+            stamp=stamp,
+            ef_search=ef_search,
         )
+
+    @property
+    def generation(self) -> int:
+        return self.manifest.generation
+
+    def is_current(self) -> bool:
+        """Whether this is still the newest commit (one ``stat``: cheap enough per request)."""
+        return commit_stamp(self.directory) == self.stamp
+
+    def reopen(self) -> IndexReader | None:
+        """The newest commit, or None when this reader already has it; only segments new
+        since this commit are loaded."""
+        if self.is_current():
+            return None
+        reader = IndexReader.open(self.directory, self.ef_search, previous=self)
+        return None if reader.generation == self.generation else reader
 
     @property
     def settings(self) -> IndexConfig:
@@ -84,7 +154,7 @@ class IndexReader:
         """Raise :class:`IndexMismatchError` unless ``embedder`` gives vectors of this
         index's dimension."""
         dim = getattr(embedder, "dim", self.manifest.embedding_dim)
-        if dim != self.manifest.embedding_dim:
+        if self.manifest.segments and dim != self.manifest.embedding_dim:
             name = getattr(embedder, "model_name", type(embedder).__name__)
             raise IndexMismatchError(
                 f"embedder {name!r} gives {dim}-d vectors but the index {self.directory} "

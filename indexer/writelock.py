@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 
 from newsrank.errors import IndexLockedError
@@ -30,25 +31,33 @@ def lock_path(index_dir: Path) -> Path:
 
 class WriterLock:
     """``with WriterLock(index_dir): ...``: raises :class:`IndexLockedError` when another
-    process (or another lock object) holds it; never waits."""
+    process (or another lock object) holds it for longer than ``wait_s`` seconds
+    (default: do not wait)."""
 
-    def __init__(self, index_dir: str | Path) -> None:
+    def __init__(self, index_dir: str | Path, wait_s: float = 0.0) -> None:
         self.index_dir = Path(index_dir).resolve()
         self.path = lock_path(self.index_dir)
+        self.wait_s = wait_s
         self._fd: int | None = None
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise IndexLockedError(
-                f"another writer is changing {self.index_dir} (pid {holder}); wait for it "
-                "to finish, then run this command again"
-            ) from None
+        deadline = time.monotonic() + self.wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise IndexLockedError(
+                    f"another writer is changing {self.index_dir} (pid {holder}); wait for "
+                    "it to finish, then run this command again"
+                ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd

@@ -153,6 +153,12 @@ class WebConfig:
     # links on the search page before a query (empty: none shown); the default fits the
     # bundled demo news (BBC 2004-05, world news 2016-17)
     example_queries: tuple[str, ...] = DEMO_EXAMPLE_QUERIES
+    # the write API (web.admin, on only with an admin token): the largest body, the
+    # most articles one request may upsert, and how long a write waits for the
+    # index's writer lock before answering 503
+    max_write_bytes: int = 8 * 1024 * 1024
+    max_write_articles: int = 1000
+    write_wait_s: float = 10.0
 
 
 @dataclass(frozen=True)

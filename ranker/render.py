@@ -52,7 +52,7 @@ class Renderer:
         labels = self.store.labels(nums)
         rest: dict[int, list[FoundEntity]] = {}
         if self.fulltext is not None:  # entities past the lead: cached, else queued
-            rest = self.fulltext.cached(nums, queue_missing=True)
+            rest = self.fulltext.cached(self.store, nums, queue_missing=True)
         terms = set(self.tokenize(query))
         by_passage = {a.pid: a for a in answers}
         hits = []

@@ -62,8 +62,10 @@ class Searcher:
         reranker: PairScorer | None = None,
         reader: QuestionAnswerer | None = None,
         fulltext: FullTextEntities | None = None,
+        suggester: Suggester | None = None,
     ) -> None:
         self.index = index
+        self._suggester = suggester
         self.config = config or SearchConfig()
         self.heads = heads or HeadsConfig()
         self.embedder = embedder if embedder is not None else index.open_embedder()
@@ -128,12 +130,35 @@ class Searcher:
             fulltext=self.fulltext,
         )
 
+    def reopened(self, index: IndexReader, *, keep_suggester: bool = True) -> Searcher:
+        """This searcher's settings and heads over another commit of its index (what a
+        server does when a commit lands; nothing but the new segments is loaded).
+
+        ``keep_suggester``: keep answering "did you mean" from this commit's words until
+        the new commit's suggester is built (:meth:`build_suggester`), because building
+        one reads every text (seconds on the demo)."""
+        return Searcher(
+            index,
+            embedder=self.embedder,
+            config=self.config,
+            heads=self.heads,
+            reranker=self.reranker,
+            reader=self.reader,
+            fulltext=self.fulltext,
+            suggester=self._suggester if keep_suggester else None,
+        )
+
     @property
     def suggester(self) -> Suggester:
         """ "Did you mean" over the index's words (:mod:`ranker.suggest`): built on first
         use (reading every text takes seconds on a large index, which ranking for
         evaluation never needs) and shared by every searcher over the same store."""
-        return suggester_for(self.store)
+        return self._suggester if self._suggester is not None else suggester_for(self.store)
+
+    def build_suggester(self) -> Suggester:
+        """Build this commit's own suggester now (after :meth:`reopened`) and use it."""
+        self._suggester = suggester_for(self.store)
+        return self._suggester
 
     @property
     def store(self) -> ArticleStore:

@@ -167,10 +167,8 @@ def open_hostile(index_dir: Path, embedder, tag_rest: bool = True):
     from ranker.search import Searcher
 
     searcher = Searcher.open(index_dir, embedder=embedder, reader=PayloadReader())
-    fulltext = FullTextEntities(
-        index_dir, searcher.store, PayloadTagger(), "payload", lead_words=LEAD_WORDS
-    )
+    fulltext = FullTextEntities(index_dir, PayloadTagger(), "payload", lead_words=LEAD_WORDS)
     if tag_rest:
-        fulltext.tag_articles(range(searcher.store.n_articles))
+        fulltext.tag_articles(searcher.store, range(searcher.store.n_articles))
     searcher.fulltext = fulltext
     return searcher

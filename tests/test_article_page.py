@@ -124,7 +124,7 @@ def test_viewing_an_article_queues_the_rest_of_its_text(hostile_index, embedder,
     import shutil
 
     copy = tmp_path / "index"  # a cache of its own, empty
-    shutil.copytree(hostile_index, copy, ignore=shutil.ignore_patterns("fulltext.sqlite*"))
+    shutil.copytree(hostile_index, copy, ignore=shutil.ignore_patterns("fulltext-entities.sqlite*"))
     searcher = open_hostile(copy, embedder, tag_rest=False)
     app = create_app({"TESTING": True, "ENGINE": Engine(searcher)})
     client = app.test_client()

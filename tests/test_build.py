@@ -1,28 +1,34 @@
+"""``build_index``: a writer that replaces the whole index in one commit."""
+
 import json
 
 import pytest
 
 from indexer.article import Article
-from indexer.build import build_index, restore_interrupted
-from indexer.manifest import aside_path, read_manifest
+from indexer.build import build_index
+from indexer.manifest import read_manifest
 from indexer.reader import IndexReader
-from indexer.store import ArticleStore
 from newsrank.config import IndexConfig
 from newsrank.errors import IndexNotFoundError, NewsrankError
 
 
-def test_index_directory_has_manifest_and_files(index_dir, news_articles, embedder):
+def test_index_directory_has_a_commit_and_one_segment(index_dir, news_articles, embedder):
     manifest = read_manifest(index_dir)
     assert manifest.embedder_dtype == embedder.precision  # the vectors' arithmetic
     assert manifest.articles == len(news_articles) == 25
     assert manifest.passages >= 25 and manifest.embedding_dim == 384
-    assert manifest.dense_kind == "flat" and manifest.format_version == 1
+    assert manifest.dense_kind == "flat" and manifest.format_version == 2
     assert manifest.settings["passage_words"] == 200
-    assert {p.name for p in index_dir.iterdir()} == {
-        "manifest.json",
+    assert manifest.generation == 1 and manifest.progress == {}
+    [segment] = manifest.segments
+    assert (segment.articles, segment.deleted) == (25, 0)
+    names = {p.name for p in index_dir.iterdir()} - {"fulltext-entities.sqlite"}
+    assert names == {"manifest.json", segment.name}
+    assert {p.name for p in (index_dir / segment.name).iterdir()} == {
         "store.sqlite",
-        "bm25",
+        "lexical",
         "dense.faiss",
+        "segment.json",
     }
 
 
@@ -35,7 +41,7 @@ def test_long_article_is_split_and_mapped_back(tmp_path, embedder):
         embedder=embedder,
         progress=False,
     )
-    store = ArticleStore(out / "store.sqlite")
+    store = IndexReader.open(out).store
     assert store.passage_article.tolist() == [0, 0, 0, 1]
     assert store.passage_text(1).startswith("word150 ")
     assert store.passage_text(3) == "tiny"
@@ -52,39 +58,52 @@ def test_failed_rebuild_keeps_the_old_index(tmp_path, embedder):
     out = tmp_path / "idx"
     build_index([Article("a", "First", "one")], out, embedder=embedder, progress=False)
     before = (out / "manifest.json").read_text()
+    segments = sorted(p.name for p in out.iterdir())
     with pytest.raises(RuntimeError, match="power cut"):
         build_index([Article("b", "Second", "two")], out, embedder=Exploding(), progress=False)
     assert (out / "manifest.json").read_text() == before
-    # no temporary leftovers (the lock file stays: an empty file the OS unlocks on exit)
+    # nothing left behind (the lock file stays: an empty file the OS unlocks on exit)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".idx.lock", "idx"]
+    assert sorted(p.name for p in out.iterdir()) == segments
 
 
-def test_rebuild_replaces_and_interrupted_swap_is_restored(tmp_path, embedder):
+def test_rebuild_replaces_everything_in_one_commit(tmp_path, embedder):
     out = tmp_path / "idx"
     build_index([Article("a", "First", "one")], out, embedder=embedder, progress=False)
+    first = read_manifest(out).segments[0].name
     build_index(
         [Article("b", "Second", "two"), Article("c", "Third", "3")],
         out,
         embedder=embedder,
         progress=False,
     )
-    assert read_manifest(out).articles == 2
-    out.rename(aside_path(out))  # a crash between the swap's two renames
-    restore_interrupted(out)
-    assert read_manifest(out).articles == 2
+    manifest = read_manifest(out)
+    assert manifest.articles == 2 and manifest.generation == 2
+    assert [s.name for s in manifest.segments] != [first]
+    assert first in manifest.retired  # kept for readers still on the old commit
+    store = IndexReader.open(out).store
+    assert store.num_of("a") is None and store.num_of("b") is not None
 
 
-def test_a_reader_never_renames_it_reads_the_set_aside_copy(tmp_path, embedder):
+def test_progressive_build_commits_each_segment(tmp_path, embedder):
     out = tmp_path / "idx"
-    build_index([Article("a", "First", "one two")], out, embedder=embedder, progress=False)
-    out.rename(aside_path(out))  # a build killed between its two renames
-    reader = IndexReader.open(out)
-    assert reader.recovered_from == aside_path(out) and reader.manifest.articles == 1
-    assert not out.exists() and aside_path(out).is_dir()  # nothing moved
-    # the next writer restores the old copy, then swaps its new index in
-    build_index([Article("b", "Second", "three")], out, embedder=embedder, progress=False)
-    assert read_manifest(out).articles == 1 and not aside_path(out).exists()
-    assert IndexReader.open(out).recovered_from is None
+    articles = [Article(f"a{i}", f"Title {i}", f"text number {i}") for i in range(5)]
+    seen = []
+    build_index(
+        articles,
+        out,
+        embedder=embedder,
+        progress=False,
+        segment_articles=2,
+        commit_every=True,
+        on_commit=lambda m: seen.append((m.articles, m.progress)),
+    )
+    assert seen == [
+        (2, {"done": 2, "total": 5}),
+        (4, {"done": 4, "total": 5}),
+        (5, {}),
+    ]
+    assert IndexReader.open(out).store.n_live == 5
 
 
 def test_manifest_errors_name_the_fix(tmp_path):
@@ -95,24 +114,19 @@ def test_manifest_errors_name_the_fix(tmp_path):
         read_manifest(tmp_path)
 
 
+def test_an_old_format_index_must_be_rebuilt_and_a_build_replaces_it(tmp_path, embedder):
+    out = tmp_path / "idx"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"format_version": 1}))
+    (out / "store.sqlite").write_text("old")
+    (out / "bm25").mkdir()
+    with pytest.raises(IndexNotFoundError, match="format 1.*newsrank index build"):
+        IndexReader.open(out)
+    build_index([Article("a", "First", "one")], out, embedder=embedder, progress=False)
+    assert not (out / "store.sqlite").exists() and not (out / "bm25").exists()
+    assert IndexReader.open(out).store.n_live == 1
+
+
 def test_empty_input_is_an_error(tmp_path):
     with pytest.raises(NewsrankError, match="no articles"):
         build_index([], tmp_path / "idx", IndexConfig())
-
-
-def test_store_without_label_tables_reads_as_unlabelled(tmp_path):
-    import sqlite3
-
-    from indexer.store import write_store
-
-    path = tmp_path / "store.sqlite"
-    write_store(path, [Article("a", "T", "one two", source="X")], [[(0, 7)]])
-    with sqlite3.connect(path) as conn:  # a store written before enrichment existed
-        conn.execute("DROP TABLE topics")
-        conn.execute("DROP TABLE entities")
-    store = ArticleStore(path)
-    assert not store.has_labels
-    assert store.labels([0])[0].topic is None
-    facets = store.facet_counts([0])
-    assert facets == {"topic": {}, "source": {"X": 1}, "entity": {}, "entity_labels": {}}
-    assert not store.article_mask(topics=("World",)).any()

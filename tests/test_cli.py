@@ -143,4 +143,4 @@ def test_enrich_rest_needs_an_index_built_with_the_tagger(index_dir, capsys):
     assert main(["index", "enrich-rest", "--index", str(index_dir)]) == 1
     err = capsys.readouterr().err
     assert "built without the tagger" in err and "--no-enrich" in err
-    assert not (index_dir / "fulltext.sqlite").exists()  # nothing written
+    assert not (index_dir / "fulltext-entities.sqlite").exists()  # nothing written

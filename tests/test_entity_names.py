@@ -8,7 +8,8 @@ import pytest
 
 from indexer.article import Article
 from indexer.entity_names import fold, group_name, label, merge_entities
-from indexer.store import ArticleStore, write_store
+from indexer.segment_store import write_store
+from indexer.store import ArticleStore
 from newsrank.types import ArticleLabels, FoundEntity
 from tests.test_pipeline import enriched, enriched_index  # noqa: F401 - fixtures
 from web import create_app
@@ -82,7 +83,7 @@ def store(tmp_path_factory):
         for _, _, ents in ARTICLES
     ]
     write_store(path, articles, [[(0, 4)]] * len(articles), labels)
-    return ArticleStore(path)
+    return ArticleStore.open(path)
 
 
 def _ids(store, mask):

@@ -113,7 +113,10 @@ def test_stale_cached_index_is_rebuilt(tiny, cache, embedder):
     import sqlite3
 
     _, index_dir = retrieval.ensure_index(tiny, cache, embedder=embedder, progress=False)
-    with sqlite3.connect(index_dir / "store.sqlite") as conn:
+    from indexer.manifest import read_manifest
+
+    segment = read_manifest(index_dir).segments[0].name
+    with sqlite3.connect(index_dir / segment / "store.sqlite") as conn:
         conn.execute("DROP TABLE passages")
     r = retrieval.evaluate_collection(
         tiny, ["bm25"], cache=cache, embedder=embedder, progress=False

@@ -31,12 +31,10 @@ def lazy(short_lead_index, embedder):
 
     searcher = Searcher.open(short_lead_index, embedder=embedder)
     tagger = CountingTagger()
-    searcher.fulltext = FullTextEntities(
-        short_lead_index, searcher.store, tagger, "fake", lead_words=3
-    )
+    searcher.fulltext = FullTextEntities(short_lead_index, tagger, "fake", lead_words=3)
     yield searcher, tagger
     searcher.fulltext.close()
-    (short_lead_index / "fulltext.sqlite").unlink()
+    (short_lead_index / "fulltext-entities.sqlite").unlink()
 
 
 def _text_entities(hit):
@@ -68,10 +66,10 @@ def test_cache_persists_and_is_per_tagger(lazy):
     searcher, _ = lazy
     searcher.search(SearchRequest("OPEC production cut", k=2))
     searcher.fulltext.run_pending()
-    again = FullTextEntities(searcher.index_dir, searcher.store, FakeTagger(), "fake", 3)
+    again = FullTextEntities(searcher.index_dir, FakeTagger(), "fake", 3)
     assert again.count() == 2
-    other = FullTextEntities(searcher.index_dir, searcher.store, FakeTagger(), "other", 3)
-    assert other.count() == 0 and other.cached(range(5)) == {}
+    other = FullTextEntities(searcher.index_dir, FakeTagger(), "other", 3)
+    assert other.count() == 0 and other.cached(searcher.store, range(5)) == {}
 
 
 def test_background_worker_fills_the_cache(lazy):
@@ -111,7 +109,8 @@ def test_done_asks_in_chunks_and_run_pending_leaves_the_stop_request(lazy, monke
     monkeypatch.setattr(fulltext, "MAX_PARAMS", 2)  # the whole corpus in many small queries
     searcher.search(SearchRequest("oil", k=3))
     searcher.fulltext.run_pending()
-    assert len(searcher.fulltext.done(range(searcher.store.n_articles))) == 3
+    keys = searcher.store.digests(range(searcher.store.n_articles)).values()
+    assert len(searcher.fulltext.done(keys)) == 3
 
     searcher.fulltext.start()
     searcher.fulltext._queue.put(None)  # what close() sends the worker

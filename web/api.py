@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from newsrank.errors import QueryError
 from web.articles import find_article
-from web.engine import get_engine
+from web.engine import get_engine, get_searcher
 from web.openapi import openapi_spec
 from web.params import search_request, text_field
 
@@ -71,7 +71,9 @@ def _body() -> object:
 @bp.get("/search")
 def search():
     settings = current_app.config["SETTINGS"]
-    response = get_engine().search(search_request(request.args, settings.web.default_k))
+    engine = get_engine()
+    searcher = engine.current()  # once: the whole request reads this commit
+    response = engine.search(search_request(request.args, settings.web.default_k), searcher)
     return jsonify(response.to_dict())
 
 
@@ -119,7 +121,7 @@ def openapi():
 @bp.get("/health")
 def health():
     engine = get_engine()
-    searcher = engine.searcher
+    searcher = engine.current()
     manifest = searcher.manifest
     return jsonify(
         {
@@ -141,17 +143,25 @@ def health():
                 "index_vectors": manifest.embedder_dtype or None,
                 # batches of min_bf16_batch texts or more; a single query is always fp32
                 "embedder": getattr(searcher.embedder, "precision", None),
-                "heads": _heads_precision(engine),
+                "heads": _heads_precision(engine, searcher),
+            },
+            "index": {
+                "generation": manifest.generation,
+                "segments": len(manifest.segments),
+                "articles": manifest.articles,
+                "deleted": manifest.deleted,
+                # a progressive build still adding: {"done", "total"} articles
+                "progress": manifest.progress or None,
             },
             "warnings": engine.warnings,
         }
     )
 
 
-def _heads_precision(engine) -> dict:
+def _heads_precision(engine, searcher) -> dict:
     """Arithmetic ("fp32"/"bf16") of each loaded head; heads without one are left out."""
     heads = {
-        "reranker": engine.searcher.reranker,
+        "reranker": searcher.reranker,
         "reader": engine.reader,
         "topic": engine.topic,
         "tagger": engine.tagger,
@@ -175,7 +185,7 @@ def article(article_id: str | None = None):
         article_id = request.args.get("id")
         if not article_id:
             raise QueryError("missing id: pass the article's id as /api/articles/<id> or ?id=")
-    view = find_article(get_engine().searcher, article_id)
+    view = find_article(get_searcher(), article_id)
     if view is None:
         return jsonify({"error": f"no article has the id {article_id[:200]!r}"}), 404
     return jsonify(view.to_dict())

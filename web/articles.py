@@ -98,7 +98,7 @@ def find_article(searcher: Searcher, article_id: str) -> ArticleView | None:
     entities = list(labels.entities)
     pending = False
     if searcher.fulltext is not None:
-        rest = searcher.fulltext.cached([num], queue_missing=True)
+        rest = searcher.fulltext.cached(store, [num], queue_missing=True)
         pending = num not in rest
         entities += sorted(rest.get(num, []), key=lambda e: e.start)
     topic = LabelScore(labels.topic, labels.topic_score) if labels.topic else None

@@ -4,15 +4,26 @@ The searcher (index, embedder, reranker, reader) and the two enrichment heads
 (topic classifier, entity tagger, for the Analyze page and API) are loaded when
 the app is created, never at import and never per request; every handler shares
 them (they are safe to call from the WSGI server's threads).
+
+The index is live (``indexer.writer``): a commit by any writer (the write API of
+``web.admin``, ``newsrank index add`` in another process) becomes visible near-real
+time. :meth:`Engine.current` checks before each search and article lookup whether a
+newer commit exists (one ``stat``) and reopens then (only the new segments are
+loaded); a poller thread does the same every half second without traffic. A handler
+takes the searcher once (:func:`get_searcher`) and uses that one for the whole
+request, so a search that started on a commit finishes on it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+import threading
+import weakref
 
 from flask import Flask, current_app, jsonify, render_template, request
 
 from indexer.fulltext import FullTextEntities
+from indexer.reader import commit_stamp
 from newsrank.config import HeadsConfig, WebConfig
 from newsrank.protocols import QuestionAnswerer, Tagger, TopicClassifier
 from ranker.budget import Budget
@@ -21,40 +32,182 @@ from ranker.results import SearchResponse
 from ranker.search import Searcher
 from web.admission import Overloaded, SearchGate
 
+log = logging.getLogger(__name__)
 
-@dataclass
+#: seconds between two checks of the poller for a newer commit
+POLL_S = 0.5
+
+
 class Engine:
-    """What the handlers share: the searcher, the heads the pages use on their own, and
-    the admission gate every search passes (``web.admission``)."""
+    """What the handlers share: the current searcher (reopened when a commit lands),
+    the heads the pages use on their own, and the admission gate every search passes
+    (``web.admission``).
 
-    searcher: Searcher
-    topic: TopicClassifier | None = None
-    tagger: Tagger | None = None
-    reader: QuestionAnswerer | None = None
-    warnings: list[str] = field(default_factory=list)
-    web: WebConfig = field(default_factory=WebConfig)
-    gate: SearchGate | None = None
+    ``heads``: the head settings the app was started with (which topic classifier and
+    tagger ``topic`` and ``tagger`` are), for the write API (``web.admin``).
+    """
 
-    def __post_init__(self) -> None:
-        if self.gate is None:
+    def __init__(
+        self,
+        searcher: Searcher,
+        topic: TopicClassifier | None = None,
+        tagger: Tagger | None = None,
+        reader: QuestionAnswerer | None = None,
+        warnings: list[str] | None = None,
+        web: WebConfig | None = None,
+        gate: SearchGate | None = None,
+        *,
+        heads: HeadsConfig | None = None,
+    ) -> None:
+        self._searcher = searcher
+        self.topic, self.tagger, self.reader = topic, tagger, reader
+        self.warnings: list[str] = warnings if warnings is not None else []
+        self.web = web or WebConfig()
+        self.heads = heads
+        if gate is None:
             w = self.web
-            self.gate = SearchGate(w.max_searches, w.max_queued, w.queue_wait_s)
+            gate = SearchGate(w.max_searches, w.max_queued, w.queue_wait_s)
+        self.gate = gate
+        #: one thread reopens at a time; the others wait for its searcher
+        self._reopen_lock = threading.Lock()
+        #: the commit whose reopen failed (not retried until another commit lands)
+        self._failed_stamp: tuple[int, int] | None = None
+        #: writes through this process, one at a time (``web.admin``)
+        self.write_lock = threading.Lock()
+        #: the index's own topic classifier and tagger when they are not ``topic`` and
+        #: ``tagger`` (loaded on the first write that needs them; ``web.admin``)
+        self.index_heads: dict[str, object] = {}
+        self._poller: threading.Thread | None = None
+        self._stop = threading.Event()
 
-    def search(self, search_request: SearchRequest) -> SearchResponse:
+    @property
+    def searcher(self) -> Searcher:
+        """The searcher over the newest commit this engine has opened (no check)."""
+        return self._searcher
+
+    def current(self) -> Searcher:
+        """The searcher over the newest commit: reopened first when a newer one exists
+        (one ``stat`` when there is none). A reopen that fails keeps the old commit."""
+        searcher = self._searcher
+        if searcher.index.is_current():
+            return searcher
+        if self._failed_stamp is not None and commit_stamp(searcher.index_dir) == (
+            self._failed_stamp
+        ):
+            return searcher
+        return self.refresh()
+
+    def refresh(self) -> Searcher:
+        """Reopen the index now if a newer commit exists; return the current searcher.
+
+        The new commit's "did you mean" suggester is built in a background thread; the
+        old one answers meanwhile.
+        """
+        with self._reopen_lock:
+            searcher = self._searcher
+            try:
+                reader = searcher.index.reopen()
+            except Exception as exc:  # vanished files, a corrupt commit: keep serving
+                self._failed_stamp = commit_stamp(searcher.index_dir)
+                message = (
+                    f"cannot open the newest commit of {searcher.index_dir} ({exc}); still "
+                    f"serving generation {searcher.index.generation}"
+                )
+                log.warning(message)
+                return searcher
+            self._failed_stamp = None
+            if reader is None:
+                return searcher
+            fresh = searcher.reopened(reader, keep_suggester=True)
+            self._searcher = fresh
+            log.info(
+                "index %s: generation %d (%d articles)",
+                reader.directory,
+                reader.generation,
+                reader.manifest.articles,
+            )
+        threading.Thread(
+            target=_build_suggester, args=(weakref.ref(self), fresh), daemon=True
+        ).start()
+        return fresh
+
+    def search(
+        self, search_request: SearchRequest, searcher: Searcher | None = None
+    ) -> SearchResponse:
         """One search through the gate (``Overloaded`` past it), within the time budget
-        (``WebConfig.search_budget_ms``, counted from admission: waiting counts too)."""
+        (``WebConfig.search_budget_ms``, counted from admission: waiting counts too), on
+        ``searcher`` (the request's; default: :meth:`current`)."""
         budget = Budget.of(self.web.search_budget_ms)
-        assert self.gate is not None
+        searcher = searcher if searcher is not None else self.current()
         with self.gate.admit():
-            return self.searcher.search(search_request, budget=budget)
+            return searcher.search(search_request, budget=budget)
+
+    # -- the poller
+
+    def start_polling(self, interval: float = POLL_S) -> None:
+        """Check for a newer commit every ``interval`` seconds in a daemon thread (so a
+        commit is visible within a second or two even without requests)."""
+        if self._poller is not None and self._poller.is_alive():
+            return
+        self._stop.clear()
+        self._poller = threading.Thread(
+            target=_poll,
+            args=(weakref.ref(self), self._stop, interval),
+            name="newsrank-index-poller",
+            daemon=True,
+        )
+        self._poller.start()
+
+    def stop_polling(self, timeout: float | None = 5.0) -> None:
+        """Stop the poller thread (if running) and wait for it."""
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout)
+            self._poller = None
+
+    @property
+    def polling(self) -> bool:
+        return self._poller is not None and self._poller.is_alive()
+
+
+def _poll(ref: weakref.ref[Engine], stop: threading.Event, interval: float) -> None:
+    """The poller: holds the engine weakly, so an app that is dropped takes it along."""
+    while not stop.wait(interval):
+        engine = ref()
+        if engine is None:
+            return
+        try:
+            engine.current()
+        except Exception as exc:  # a stat that fails, anything: never kill the poller
+            log.warning("index poller: %s", exc)
+        del engine
+
+
+def _build_suggester(ref: weakref.ref[Engine], searcher: Searcher) -> None:
+    """Build the suggester of a reopened commit, unless a newer one came first."""
+    engine = ref()
+    if engine is None or engine.searcher is not searcher:
+        return
+    del engine
+    try:
+        searcher.build_suggester()
+    except Exception as exc:  # the old suggester keeps answering
+        log.warning("cannot build the suggester of %s: %s", searcher.index_dir, exc)
 
 
 def init_app(app: Flask) -> None:
+    """Open the engine (or take ``ENGINE``); start the index poller for a real app, or
+    when ``POLL_INDEX`` is true (tests that pass a ready ``SEARCHER``/``ENGINE`` get
+    none unless they ask)."""
     engine = app.config.get("ENGINE")
+    ready = engine is not None or app.config.get("SEARCHER") is not None
     if engine is None:
         engine = _load(app)
     app.extensions["newsrank.engine"] = engine
     app.register_error_handler(Overloaded, _overloaded)
+    poll = app.config.get("POLL_INDEX")
+    if poll or (poll is None and not ready):
+        engine.start_polling()
 
 
 def _overloaded(exc: Overloaded):
@@ -70,7 +223,7 @@ def _load(app: Flask) -> Engine:
     settings = app.config["SETTINGS"]
     searcher = app.config.get("SEARCHER")
     if searcher is not None:  # tests: a ready searcher, heads as it has them
-        return Engine(searcher, reader=searcher.reader, web=settings.web)
+        return Engine(searcher, reader=searcher.reader, web=settings.web, heads=settings.heads)
     from heads.loaders import load_heads
 
     heads = load_heads(settings.heads)
@@ -84,7 +237,15 @@ def _load(app: Flask) -> Engine:
     warnings = list(heads.warnings)
     searcher.suggester  # noqa: B018 - warm-up: built now, not on the first request
     searcher.fulltext = _fulltext(searcher, heads.tagger, settings.heads, warnings)
-    return Engine(searcher, heads.topic, heads.tagger, heads.reader, warnings, settings.web)
+    return Engine(
+        searcher,
+        heads.topic,
+        heads.tagger,
+        heads.reader,
+        warnings,
+        settings.web,
+        heads=settings.heads,
+    )
 
 
 def _fulltext(
@@ -103,7 +264,6 @@ def _fulltext(
     try:
         fulltext = FullTextEntities(
             searcher.index_dir,
-            searcher.store,
             tagger,
             str(config.tagger),
             lead_words=searcher.manifest.lead_words,
@@ -122,4 +282,5 @@ def get_engine() -> Engine:
 
 
 def get_searcher() -> Searcher:
-    return get_engine().searcher
+    """The request's searcher: the newest commit's (take it once per request)."""
+    return get_engine().current()

@@ -250,9 +250,72 @@ def _schemas() -> dict[str, Any]:
                     },
                     description='"fp32" or "bf16"; a single query is always embedded in fp32',
                 ),
+                "index": _obj(
+                    ["generation", "segments", "articles", "deleted", "progress"],
+                    {
+                        "generation": {**_OFFSET, "description": "commits so far"},
+                        "segments": _OFFSET,
+                        "articles": {**_OFFSET, "description": "live articles"},
+                        "deleted": {
+                            **_OFFSET,
+                            "description": "deleted articles still held by segments "
+                            "(a merge drops them)",
+                        },
+                        "progress": _nullable(
+                            _obj(
+                                ["done", "total"],
+                                {"done": _OFFSET, "total": _OFFSET},
+                                description="a progressive build still adding articles",
+                            )
+                        ),
+                    },
+                    description="the commit being served (newer commits are opened "
+                    "within a second or two)",
+                ),
                 "warnings": {"type": "array", "items": _STR},
             },
         ),
+        "ArticleIn": _obj(
+            ["id", "title", "text"],
+            {
+                "id": _STR,
+                "title": _STR,
+                "text": _STR,
+                "date": {**_STR, "description": "YYYY-MM-DD (or YYYY/M/D)"},
+                "source": _STR,
+                "url": _STR,
+                "category": _STR,
+            },
+        ),
+        "RecordError": _obj(
+            ["index", "id", "error"],
+            {
+                "index": {**_OFFSET, "description": "the record's position in the list"},
+                "id": _nullable(_STR),
+                "error": _STR,
+            },
+        ),
+        "WriteResult": _obj(
+            ["added", "replaced", "errors", "generation", "articles"],
+            {
+                "added": {"type": "array", "items": _STR, "description": "ids new to the index"},
+                "replaced": {
+                    "type": "array",
+                    "items": _STR,
+                    "description": "ids whose older version was replaced",
+                },
+                "errors": {"type": "array", "items": _ref("RecordError")},
+                "generation": {**_OFFSET, "description": "the commit now searched"},
+                "articles": {**_OFFSET, "description": "live articles after the write"},
+            },
+        ),
+        "WriteRejected": {
+            "allOf": [_ref("Error")],
+            **_obj(
+                ["error"],
+                {"errors": {"type": "array", "items": _ref("RecordError")}},
+            ),
+        },
     }
 
 
@@ -290,6 +353,72 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
             }
         }
 
+    write_errors = {
+        "401": _error(
+            "no Authorization: Bearer token",
+            headers={"WWW-Authenticate": {"schema": _STR, "description": "Bearer"}},
+        ),
+        "403": _error("a token that may not write"),
+        "503": _error(
+            "the index is busy (another writer) or cannot be written now",
+            headers={"Retry-After": {"schema": _INT, "description": "seconds to wait"}},
+        ),
+        "507": _error("the disk is full: nothing was committed"),
+    }
+    write_note = (
+        " Off (404) unless the server has an admin token (NEWSRANK_ADMIN_TOKEN or "
+        "`newsrank serve --admin-token-file`); committed and searchable when it answers."
+    )
+    upsert = {
+        "summary": "Add or replace articles (upsert by id) in the live index",
+        "description": "Bad records are listed in `errors` by position; the good ones are "
+        "committed. An id given twice keeps its first record." + write_note,
+        "security": [{"bearer": []}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                JSON: {
+                    "schema": {
+                        "type": "array",
+                        "items": _ref("ArticleIn"),
+                        "maxItems": web.max_write_articles,
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": _json(_ref("WriteResult"), "committed: the good records are searchable"),
+            "400": _json(
+                _ref("WriteRejected"),
+                "the body is not a JSON list, or no record is valid: nothing committed",
+            ),
+            **write_errors,
+            "404": _error("the write API is off (no admin token configured)"),
+            "413": _error(
+                f"the body is over {web.max_write_bytes} bytes or holds over "
+                f"{web.max_write_articles} articles"
+            ),
+        },
+    }
+    delete = {
+        "summary": "Delete one article from the live index",
+        "description": "Committed and gone from results when it answers." + write_note,
+        "security": [{"bearer": []}],
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": _STR, "description": "id"}
+        ],
+        "responses": {
+            "200": _json(
+                _obj(
+                    ["deleted", "generation", "articles"],
+                    {"deleted": {"const": True}, "generation": _OFFSET, "articles": _OFFSET},
+                ),
+                "deleted and committed",
+            ),
+            **write_errors,
+            "404": _error("no article has this id (or the write API is off)"),
+        },
+    }
     article_responses = {
         "200": _json(_ref("Article"), "the article, its topic, every entity and its text"),
         "400": bad,
@@ -389,14 +518,16 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
                         }
                     ],
                     "responses": article_responses,
-                }
+                },
+                "delete": delete,
             },
             "/api/articles": {
                 "get": {
                     "summary": "One article by id, for ids a path cannot carry",
                     "parameters": [query("id", {**_STR, "minLength": 1}, "the id", required=True)],
                     "responses": article_responses,
-                }
+                },
+                "post": upsert,
             },
             "/api/classify": head(
                 "Topic of a text: every label with its probability, most likely first",
@@ -453,5 +584,14 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": _schemas()},
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "the server's admin token (write API only)",
+                }
+            },
+        },
     }

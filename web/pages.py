@@ -124,7 +124,7 @@ def corpus_overview(searcher) -> list[dict]:
 
 @bp.get("/")
 def index():
-    searcher = get_searcher()
+    searcher = get_searcher()  # once: the whole request reads this commit
     settings = current_app.config["SETTINGS"]
     context = {
         "q": request.args.get("q", ""),
@@ -132,12 +132,14 @@ def index():
         "sources": sorted(searcher.store.source_counts()),
         "response": None,
         "error": None,
+        # a progressive build still adding: {"done", "total"} articles (a notice)
+        "progress": searcher.manifest.progress or None,
     }
     status = 200
     if "q" in request.args:
         try:
             context["response"] = get_engine().search(
-                search_request(request.args, settings.web.default_k)
+                search_request(request.args, settings.web.default_k), searcher
             )
         except QueryError as exc:
             context["error"], status = str(exc), 400
