@@ -25,6 +25,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -172,11 +173,6 @@ class SegmentStore:
         if not self.path.is_file():
             raise IndexNotFoundError(f"article store {self.path} is missing; rebuild the index")
         self._local = threading.local()
-        rows = self._conn().execute("SELECT article, start, end FROM passages ORDER BY pid")
-        table = np.array(rows.fetchall(), dtype=np.int64).reshape(-1, 3)
-        #: passage id -> article row number
-        self.passage_article: np.ndarray = table[:, 0]
-        self.passage_spans: np.ndarray = table[:, 1:]
         self.n_articles = int(self._conn().execute("SELECT COUNT(*) FROM articles").fetchone()[0])
         labelled = self._conn().execute("SELECT EXISTS (SELECT 1 FROM topics)").fetchone()[0]
         tagged = self._conn().execute("SELECT EXISTS (SELECT 1 FROM entities)").fetchone()[0]
@@ -191,9 +187,26 @@ class SegmentStore:
             self._local.conn = conn
         return conn
 
+    @cached_property
+    def _passages(self) -> np.ndarray:
+        """``(article, start, end)`` per passage id, read on first use (a writer that only
+        looks ids up never reads it)."""
+        rows = self._conn().execute("SELECT article, start, end FROM passages ORDER BY pid")
+        return np.array(rows.fetchall(), dtype=np.int64).reshape(-1, 3)
+
+    @property
+    def passage_article(self) -> np.ndarray:
+        """Passage id -> article row number."""
+        return self._passages[:, 0]
+
+    @property
+    def passage_spans(self) -> np.ndarray:
+        """Passage id -> ``(start, end)`` in its article's text."""
+        return self._passages[:, 1:]
+
     @property
     def n_passages(self) -> int:
-        return len(self.passage_article)
+        return len(self._passages)
 
     def _rows(self, sql: str, nums: Sequence[int], *params: object) -> list[tuple]:
         """``sql`` (with ``{marks}`` for the article rows) run chunk by chunk over ``nums``."""
@@ -230,6 +243,12 @@ class SegmentStore:
             sql = f"SELECT id, num FROM articles WHERE id IN ({_marks(chunk)})"
             out.update(self._conn().execute(sql, chunk))
         return out
+
+    def passages_of(self, nums: Sequence[int]) -> int:
+        """How many passages the given article rows have (an indexed count: cheaper than
+        reading the passage table)."""
+        sql = "SELECT COUNT(*) FROM passages WHERE article IN ({marks})"
+        return sum(int(n) for (n,) in self._rows(sql, nums))
 
     def passage_text(self, pid: int) -> str:
         start, end = (int(x) for x in self.passage_spans[pid])
