@@ -17,12 +17,16 @@ newsrank.errors.IndexNotFoundError: no index at /nonexistent/index (manifest.jso
 from __future__ import annotations
 
 import os
+import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from indexer.dense import Embedder, SegmentedDense
+from indexer.duplicates import DuplicateGroups, commit_signatures, duplicate_groups
 from indexer.lexical import BM25Index
 from indexer.manifest import MANIFEST, Manifest, read_manifest
 from indexer.segment import SegmentReader, read_deletes
@@ -53,6 +57,9 @@ class IndexReader:
     segments: dict[str, SegmentReader] = field(default_factory=dict)
     stamp: tuple[int, int] | None = None
     ef_search: int = 128
+    #: what is computed on first use and kept for this commit (duplicate groups)
+    _lazy: dict = field(default_factory=dict, repr=False, compare=False)
+    _lazy_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def open(
@@ -133,6 +140,43 @@ class IndexReader:
             return None
         reader = IndexReader.open(self.directory, self.ef_search, previous=self)
         return None if reader.generation == self.generation else reader
+
+    def duplicates(self) -> DuplicateGroups:
+        """This commit's near-duplicate groups over its live articles (the segments'
+        MinHash signatures, LSH-banded; :mod:`indexer.duplicates`), computed on first use
+        and kept: a deleted article is in no group, an added copy is in its story's.
+        ``duplicate_seconds`` says what computing them took."""
+        with self._lazy_lock:
+            groups = self._lazy.get("duplicates")
+            if groups is None:
+                t = time.perf_counter()
+                sigs = commit_signatures(
+                    [self.segments[e.name].minhash for e in self.manifest.segments],
+                    [p.store.n_articles for p in self.store.parts],
+                )
+                labels = duplicate_groups(
+                    sigs, self.settings.duplicate_threshold, live=self.store.live
+                )
+                groups = self._lazy["duplicates"] = DuplicateGroups.of(labels)
+                self._lazy["duplicate_seconds"] = time.perf_counter() - t
+            return groups
+
+    @property
+    def duplicate_seconds(self) -> float | None:
+        """Seconds :meth:`duplicates` took for this commit (None: not computed yet)."""
+        return self._lazy.get("duplicate_seconds")
+
+    def passage_vectors(self, pids: Sequence[int]) -> np.ndarray:
+        """The stored vectors of these commit-wide passages (read back from their
+        segments' FAISS indexes, as a merge does; ``(len(pids), dim)`` float32)."""
+        dense = self.dense
+        out = []
+        for pid in pids:
+            i = int(np.searchsorted(dense.passage_base, int(pid), side="right") - 1)
+            index = dense.parts[i]._index  # noqa: SLF001 - the reader owns its segments
+            out.append(index.reconstruct(int(pid - dense.passage_base[i])))
+        dim = self.manifest.embedding_dim
+        return np.stack(out).astype(np.float32) if out else np.zeros((0, dim), np.float32)
 
     @property
     def settings(self) -> IndexConfig:

@@ -3,7 +3,9 @@
 ``seg-NNNNNN/`` holds everything about its articles: ``store.sqlite`` (articles,
 passage spans, topic and entity labels; :mod:`indexer.segment_store`), ``lexical/``
 (BM25 postings and passage lengths; :class:`indexer.lexical.Postings`),
-``dense.faiss`` (the passage vectors) and, written last, ``segment.json``. A segment
+``dense.faiss`` (the passage vectors), ``minhash.npy`` (each article's near-duplicate
+signature, :mod:`indexer.duplicates`; a segment without it has no duplicates) and,
+written last, ``segment.json``. A segment
 is born from new articles (the writer embeds and labels only those) or from a merge
 (the live rows of several segments copied, nothing embedded or labelled again).
 Deleting an article never touches its segment: the writer lists its row in a new
@@ -28,22 +30,28 @@ import numpy as np
 
 from indexer.article import Article
 from indexer.dense import DenseIndex
+from indexer.duplicates import NUM_PERM, empty_signatures
 from indexer.lexical import Postings
 from indexer.manifest import DENSE, LEXICAL, SEGMENT_DONE, STORE, SegmentEntry, fsync_dir
 from indexer.segment_store import SegmentStore, write_store
 from newsrank.types import ArticleLabels
 
+#: the near-duplicate signatures of a segment's articles (uint32, one row per article)
+MINHASH = "minhash.npy"
+
 
 @dataclass(frozen=True)
 class SegmentData:
     """What a segment holds, in memory: articles in row order, each article's passage
-    spans, labels (or None: not enriched), postings and passage vectors."""
+    spans, labels (or None: not enriched), postings, passage vectors and the articles'
+    near-duplicate signatures (None: none, so no article of it has duplicates)."""
 
     articles: Sequence[Article]
     spans: Sequence[Sequence[tuple[int, int]]]
     labels: Sequence[ArticleLabels] | None
     postings: Postings
     vectors: np.ndarray
+    minhash: np.ndarray | None = None
 
     @property
     def n_passages(self) -> int:
@@ -98,6 +106,13 @@ def write_segment(
     dense.index(data.vectors)
     dense.save(directory / DENSE)
     timings["faiss"] = timings.get("faiss", 0.0) + time.perf_counter() - t
+    if data.minhash is not None:
+        if data.minhash.shape != (n_articles, NUM_PERM):
+            raise ValueError(
+                f"segment {directory.name}: {n_articles} articles but minhash signatures of "
+                f"shape {data.minhash.shape}"
+            )
+        np.save(directory / MINHASH, np.ascontiguousarray(data.minhash, dtype=np.uint32))
     entry = SegmentEntry(
         name=directory.name,
         articles=n_articles,
@@ -140,13 +155,15 @@ def read_deletes(directory: Path, entry: SegmentEntry) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SegmentReader:
-    """One segment opened for reading: store, postings and vectors (shared by every
-    commit that still names it, so a reopen loads only new segments)."""
+    """One segment opened for reading: store, postings, vectors and near-duplicate
+    signatures (shared by every commit that still names it, so a reopen loads only new
+    segments)."""
 
     name: str
     store: SegmentStore
     postings: Postings
     dense: DenseIndex
+    minhash: np.ndarray | None = None  # None: written without signatures
 
     @classmethod
     def open(cls, directory: Path, ef_search: int = 128) -> SegmentReader:
@@ -155,6 +172,7 @@ class SegmentReader:
             store=SegmentStore(directory / STORE),
             postings=Postings.load(directory / LEXICAL),
             dense=DenseIndex.load(directory / DENSE, ef_search=ef_search),
+            minhash=read_minhash(directory),
         )
 
     def live_data(self, deleted: np.ndarray) -> SegmentData:
@@ -182,7 +200,18 @@ class SegmentReader:
             labels=[labels[n] for n in rows] if labels is not None else None,
             postings=self.postings.select(passage_keep),
             vectors=vectors,
+            minhash=None if self.minhash is None else self.minhash[rows],
         )
+
+
+def read_minhash(directory: Path) -> np.ndarray | None:
+    """A segment's signatures, or None when it has none (or they do not fit its rows:
+    read as "no duplicates" rather than fail)."""
+    path = directory / MINHASH
+    if not path.exists():
+        return None
+    sigs = np.load(path, allow_pickle=False)
+    return sigs if sigs.ndim == 2 and sigs.shape[1] == NUM_PERM else None
 
 
 def concat_data(parts: Sequence[SegmentData]) -> SegmentData:
@@ -198,4 +227,14 @@ def concat_data(parts: Sequence[SegmentData]) -> SegmentData:
         ),
         postings=Postings.concat([p.postings for p in parts]),
         vectors=np.concatenate([p.vectors for p in parts]),
+        minhash=(
+            np.concatenate(
+                [
+                    p.minhash if p.minhash is not None else empty_signatures(len(p.articles))
+                    for p in parts
+                ]
+            )
+            if any(p.minhash is not None for p in parts)
+            else None
+        ),
     )

@@ -42,6 +42,7 @@ import numpy as np
 
 from indexer.article import Article
 from indexer.dense import Embedder, choose_kind
+from indexer.duplicates import signatures
 from indexer.enrich import enrich
 from indexer.faults import pause_point
 from indexer.lexical import Postings, Tokenizer
@@ -353,7 +354,10 @@ class IndexWriter:
         t = time.perf_counter()
         vectors = embedder.encode(texts, show_progress=self.progress)
         timings["embed"] = time.perf_counter() - t
-        return SegmentData(articles, spans, labels, postings, vectors)
+        t = time.perf_counter()
+        minhash = signatures(a.text for a in articles)  # near-duplicate signatures
+        timings["minhash"] = time.perf_counter() - t
+        return SegmentData(articles, spans, labels, postings, vectors, minhash)
 
     def _write_segment(
         self, name: str, data: SegmentData, timings: dict[str, float] | None = None
@@ -425,8 +429,7 @@ class IndexWriter:
                     raise self._write_error(exc) from exc
                 if entry.deletes:
                     self._retired[f"{entry.name}/{entry.deletes}"] = now
-                store = self._store(entry.name)
-                passages = int(np.isin(store.passage_article, rows).sum())
+                passages = self._store(entry.name).passages_of(rows)
                 entry = dataclasses.replace(
                     entry, deleted=len(rows), deleted_passages=passages, deletes=marker
                 )

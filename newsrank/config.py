@@ -46,8 +46,16 @@ class IndexConfig:
     embed_max_length: int = 256
     # "auto": bfloat16 on a CPU that has it in hardware, else float32 (newsrank.precision)
     embed_precision: str = "auto"
+    # estimated Jaccard similarity of two articles' word 3-shingles (MinHash,
+    # indexer.duplicates) from which they are one story; chosen on a labelled sample of
+    # the demo news (docs/duplicates.md)
+    duplicate_threshold: float = 0.65
 
     def __post_init__(self) -> None:
+        if not 0.0 < self.duplicate_threshold < 1.0:
+            raise ValueError(
+                f"duplicate_threshold={self.duplicate_threshold} must be between 0 and 1"
+            )
         if self.passage_words < 20:
             raise ValueError(f"passage_words={self.passage_words} is too small; use at least 20")
         if not 0 <= self.passage_overlap < self.passage_words:

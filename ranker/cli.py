@@ -52,6 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "article (off by default)",
     )
     parser.add_argument("--no-read", action="store_true", help="do not look for an answer")
+    parser.add_argument(
+        "--no-collapse",
+        action="store_true",
+        help="list every near-duplicate version of a story as its own result",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run_search)
 
@@ -92,6 +97,7 @@ def run_search(args: argparse.Namespace) -> int:
         entities,
         sort=args.sort,
         recency=args.recency,
+        collapse=not args.no_collapse,
     )
     try:
         response = searcher.search(request)
@@ -110,5 +116,7 @@ def run_search(args: argparse.Namespace) -> int:
         topic = f" <{hit.topic.label}>" if hit.topic else ""
         print(f"{n:3d}. {hit.title}  [{meta}]{topic}  score={hit.score:.4f}")
         print(f"     {hit.snippet[:200]}")
-    print(f"page {response.page} of {response.pages} ({response.total} matching articles)")
+        if hit.duplicates:
+            print(f"     {len(hit.duplicates)} more versions: {', '.join(hit.duplicates)}")
+    print(f"page {response.page} of {response.pages} ({response.total} matching stories)")
     return 0

@@ -8,7 +8,7 @@ entities, the answer inside its passage, every stage's rank and score).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from indexer.fulltext import FullTextEntities
 from indexer.store import ArticleStore
@@ -46,9 +46,14 @@ class Renderer:
         page: Sequence[ArticleScore],
         ranking: Ranking,
         answers: Sequence[FoundAnswer],
+        duplicates: Mapping[int, Sequence[int]] | None = None,
     ) -> list[SearchHit]:
+        """The hits of ``page``; ``duplicates``: the articles collapsed under each one."""
+        duplicates = duplicates or {}
         nums = [a.article for a in page]
         articles = self.store.articles(nums)
+        versions = [d for n in nums for d in duplicates.get(n, ())]
+        version_ids = self.store.ids(versions) if versions else {}
         labels = self.store.labels(nums)
         rest: dict[int, list[FoundEntity]] = {}
         if self.fulltext is not None:  # entities past the lead: cached, else queued
@@ -84,6 +89,7 @@ class Renderer:
                     topic=LabelScore(label.topic, label.topic_score) if label.topic else None,
                     entities=label.entities + rest.get(scored.article, []),
                     answer=answer_context(article.text, answer, self.snippet_chars),
+                    duplicates=[version_ids[d] for d in duplicates.get(scored.article, ())],
                 )
             )
         return hits

@@ -2,7 +2,7 @@
 
 >>> from newsrank.config import SearchConfig
 >>> validate_request(SearchRequest("  oil   prices ", date_from="2017/1/5"), SearchConfig())
-SearchRequest(query='oil prices', k=10, page=1, sources=(), date_from='2017-01-05', date_to=None, topics=(), entities=(), sort='relevance', recency=None)
+SearchRequest(query='oil prices', k=10, page=1, sources=(), date_from='2017-01-05', date_to=None, topics=(), entities=(), sort='relevance', recency=None, collapse=True)
 """  # noqa: E501
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class SearchRequest:
     entities: tuple[tuple[str, str], ...] = ()  # (type, text), e.g. ("ORG", "OPEC")
     sort: str = "relevance"  # or "date": newest first among the matching articles
     recency: float | None = None  # freshness half-life in days (None: no boost)
+    collapse: bool = True  # one entry per story: near-duplicates under the best-ranked
 
 
 #: The orders a search can return its matching articles in.

@@ -2,7 +2,7 @@
 
 The JSON shape is a contract (later features add keys, never rename them):
 ``{"query", "results": [{"id", "title", "source", "date", "url", "score",
-"snippet", "stages": {stage: {"rank", "score"}}}], ...}``.
+"snippet", "stages": {stage: {"rank", "score"}}, "duplicates": [ids]}], ...}``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ class SearchHit:
     topic: LabelScore | None = None
     entities: list[FoundEntity] = field(default_factory=list)  # offsets into their field
     answer: AnswerContext | None = None  # the reader's answer, inside its passage
+    #: ids of the other matching versions of this story (near-duplicates collapsed under
+    #: this hit, best-ranked first; empty when it has none or collapse is off)
+    duplicates: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -52,7 +55,7 @@ class AnswerContext:
 class SearchResponse:
     query: str
     results: list[SearchHit]
-    total: int  # articles matched among the fused candidates
+    total: int  # stories (articles when collapse is off) matched among the candidates
     page: int
     k: int
     timings_ms: dict[str, float] = field(default_factory=dict)

@@ -2,9 +2,10 @@
 
 validate -> retrieve (BM25, dense; :mod:`ranker.retrieve`) -> fuse (:mod:`ranker.fuse`)
 -> rerank the top articles (:mod:`ranker.rerank`) -> the freshness boost, when asked
-for (:mod:`ranker.order`) -> read the best passages for an answer (:mod:`ranker.read`)
--> facets over every matching article (:mod:`ranker.facets`) -> newest first, when
-asked for (:mod:`ranker.order`) -> render one page (:mod:`ranker.render`).
+for (:mod:`ranker.order`) -> one entry per story (near-duplicates under the best-ranked
+one, unless ``collapse=False``; :mod:`ranker.collapse`) -> read the best passages for
+an answer (:mod:`ranker.read`) -> facets over every matching story (:mod:`ranker.facets`)
+-> newest first, when asked for (:mod:`ranker.order`) -> render one page (:mod:`ranker.render`).
 
 The index is opened once (:class:`indexer.reader.IndexReader`) and shared; a
 searcher holds no state of its own past its settings, so ``search`` is safe to call
@@ -21,6 +22,7 @@ them the searcher stops after fusion.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,11 +36,12 @@ from indexer.store import ArticleStore
 from newsrank.config import HeadsConfig, SearchConfig
 from newsrank.protocols import PairScorer, QuestionAnswerer
 from ranker.budget import Budget, StageCosts
+from ranker.collapse import Collapsed, collapse
 from ranker.facets import facet_counts
 from ranker.fuse import fuse
 from ranker.order import order_by_date, recency_boost
 from ranker.ranking import Ranking, StageScore
-from ranker.read import FoundAnswer, ReadStage
+from ranker.read import FoundAnswer, PassageRef, ReadStage, read_answers
 from ranker.render import Renderer
 from ranker.request import SearchRequest, validate_request
 from ranker.rerank import RerankStage
@@ -136,7 +139,10 @@ class Searcher:
 
         ``keep_suggester``: keep answering "did you mean" from this commit's words until
         the new commit's suggester is built (:meth:`build_suggester`), because building
-        one reads every text (seconds on the demo)."""
+        one reads every text (seconds on the demo). The new commit's duplicate groups
+        (about 80 ms on the demo) are computed in the background, so that its first
+        search does not wait for them."""
+        threading.Thread(target=index.duplicates, daemon=True).start()
         return Searcher(
             index,
             embedder=self.embedder,
@@ -193,8 +199,10 @@ class Searcher:
         degraded: list[str] | None = None,
     ) -> Ranking:
         """Every matching article in result order (retrieve, fuse, rerank); the request
-        must be validated. ``vector``: the query's embedding when already computed;
-        ``budget``: rerank only if it fits (else its name goes into ``degraded``)."""
+        must be validated. Evaluation scores this article ranking: near-duplicates are
+        not collapsed here (that is :meth:`search`'s presentation stage). ``vector``: the
+        query's embedding when already computed; ``budget``: rerank only if it fits (else
+        its name goes into ``degraded``)."""
         timings = {} if timings is None else timings
         ranking = self._rank_relevance(request, timings, vector, budget, degraded)
         return self._order(request, ranking, timings)
@@ -252,6 +260,41 @@ class Searcher:
         stage = {a.article: StageScore(r, a.score) for r, a in enumerate(articles, 1)}
         return ranking.reordered(articles, "recency", stage)
 
+    def answer_in(self, num: int, query: str) -> FoundAnswer | None:
+        """The reader's answer to ``query`` in article ``num`` (the article page reached
+        from a search), or None: no reader, or no confident answer. Only the article's
+        ``read_top`` passages naming the most query terms are read, so it costs about
+        what the read stage costs a search."""
+        if self.read_stage is None or not query.strip():
+            return None
+        terms = set(self.index.bm25.tokenizer(query))
+        article = self.store.articles([num])[num]
+        pids = np.flatnonzero(self.store.passage_article == num)
+        refs = []
+        for pid in pids:
+            start, end = self.store.passage_span(int(pid))
+            text = article.text[start:end]
+            refs.append(PassageRef(article.id, int(pid), text, start))
+        tokens = [set(self.index.bm25.tokenizer(r.text)) for r in refs]
+        order = sorted(range(len(refs)), key=lambda i: -len(terms & tokens[i]))
+        chosen = [refs[i] for i in sorted(order[: self.read_stage.top])]
+        stage = self.read_stage
+        found = read_answers(stage.reader, query, chosen, stage.threshold, top_k=1)
+        return found[0] if found else None
+
+    def _collapse(
+        self, request: SearchRequest, ranking: Ranking, timings: dict[str, float]
+    ) -> Collapsed:
+        """One entry per story (``request.collapse``): each near-duplicate group's
+        best-ranked article, the others listed under it (ranker.collapse). The commit's
+        groups are computed on its first search and kept."""
+        if not request.collapse or not ranking.articles:
+            return Collapsed(ranking)
+        t = time.perf_counter()
+        collapsed = collapse(ranking, self.index.duplicates())
+        timings["collapse"] = ms_since(t)
+        return collapsed
+
     def _order(
         self, request: SearchRequest, ranking: Ranking, timings: dict[str, float]
     ) -> Ranking:
@@ -284,6 +327,8 @@ class Searcher:
         degraded: list[str] = []
         # the reader reads the most relevant articles, whatever order the page is in
         ranking = self._rank_relevance(request, timings, vector, budget, degraded)
+        collapsed = self._collapse(request, ranking, timings)
+        ranking = collapsed.ranking
         answers: list[FoundAnswer] = []
         if self.read_stage is not None and ranking.articles:
             if budget.fits("read", self.costs):
@@ -300,7 +345,7 @@ class Searcher:
         t = time.perf_counter()
         first = (request.page - 1) * request.k
         page = ranking.articles[first : first + request.k]
-        results = self.renderer.run(request.query, page, ranking, answers)
+        results = self.renderer.run(request.query, page, ranking, answers, collapsed.duplicates)
         timings["render"] = ms_since(t)
         t = time.perf_counter()
         suggestion = self.suggester.suggest(request.query)

@@ -140,6 +140,7 @@ def test_api_article_json(hostile):
     data = client.get(url(app, "opec-1", api=True)).get_json()
     assert set(data) == {
         "id", "title", "source", "date", "url", "category", "topic", "entities", "text",
+        "related", "duplicates", "query", "highlights", "answer",  # tests/test_duplicates.py
     }  # fmt: skip
     assert (data["id"], data["title"], data["text"]) == (GOOD.id, GOOD.title, GOOD.text)
     assert (data["source"], data["date"], data["url"]) == (GOOD.source, GOOD.date, GOOD.url)
@@ -216,7 +217,8 @@ def test_non_web_urls_are_text_not_links_but_stay_in_the_json(hostile):
 def test_search_titles_link_to_the_article_page_and_source_separately(client):
     html = client.get("/?q=OPEC+oil+production").get_data(as_text=True)
     title = "OPEC and Russia agree record production cut"
-    assert f'<h2><a href="/article/oil-2">{title}</a></h2>' in html
+    # the link carries the query: the article page marks its terms (tests/test_duplicates.py)
+    assert f'<h2><a href="/article/oil-2?q=OPEC+oil+production">{title}</a></h2>' in html
     assert (
         '<a class="source-link" href="https://news.example.org/oil-2" rel="noopener noreferrer"'
         in html

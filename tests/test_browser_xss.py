@@ -128,7 +128,14 @@ def test_the_guard_sees_a_dialog_and_a_refused_injection(guarded, base):
 def test_search_pages_with_payload_results_facets_filters_and_queries(guarded, base):
     from selenium.webdriver.common.by import By
 
+    # near-identical payload texts collapse into one story, their titles listed under
+    # "N more versions" (a closed disclosure, so read its text content)
     guarded.get(base + "/?" + urlencode({"q": "payload report oil", "k": 60}))
+    versions = guarded.find_elements(By.CSS_SELECTOR, "li.result details.versions li a")
+    assert versions and all(e.get_attribute("textContent") for e in versions)
+    assert_inert(guarded, "search, collapsed")
+    # every payload article as a result of its own, with its chips
+    guarded.get(base + "/?" + urlencode({"q": "payload report oil", "k": 60, "collapse": "false"}))
     assert guarded.find_element(By.CSS_SELECTOR, ".answer-box .answer-text").text in PAYLOADS
     titles = [e.text for e in guarded.find_elements(By.CSS_SELECTOR, "li.result h2")]
     assert set(titles) >= {f"Payload {i:02d} {p}" for i, p in enumerate(PAYLOADS)}

@@ -28,6 +28,7 @@ def test_index_directory_has_a_commit_and_one_segment(index_dir, news_articles, 
         "store.sqlite",
         "lexical",
         "dense.faiss",
+        "minhash.npy",
         "segment.json",
     }
 

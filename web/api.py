@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from newsrank.errors import QueryError
+from newsrank.text import replace_surrogates
 from web.articles import find_article
 from web.engine import get_engine, get_searcher
 from web.openapi import openapi_spec
@@ -176,16 +177,24 @@ def _fulltext_status(fulltext) -> dict:
     return {"enabled": True, "articles_done": fulltext.count(), "errors": fulltext.errors}
 
 
+def _query_arg() -> str | None:
+    """The ``q`` an article was asked for with (lone surrogates replaced), or None."""
+    value = request.args.get("q")
+    return None if value is None else replace_surrogates(value)
+
+
 @bp.get("/articles", endpoint="article_query")
 @bp.get("/articles/<path:article_id>", merge_slashes=False)
 def article(article_id: str | None = None):
     """One article by id (``?id=`` for ids the path cannot carry, see web.articles):
-    its record, topic, every entity (with ``field`` and ``in_index``) and full text."""
+    its record, topic, every entity (with ``field`` and ``in_index``), full text, related
+    stories and other versions; with ``?q=`` the query terms' spans and the reader's
+    answer in it."""
     if article_id is None:
         article_id = request.args.get("id")
         if not article_id:
             raise QueryError("missing id: pass the article's id as /api/articles/<id> or ?id=")
-    view = find_article(get_searcher(), article_id)
+    view = find_article(get_searcher(), article_id, _query_arg())
     if view is None:
         return jsonify({"error": f"no article has the id {article_id[:200]!r}"}), 404
     return jsonify(view.to_dict())

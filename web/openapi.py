@@ -132,6 +132,14 @@ def _schemas() -> dict[str, Any]:
                         **_obj(["score"], {"score": _PROB}),
                     },
                 },
+                "duplicates": {
+                    "type": "array",
+                    "items": _STR,
+                    "description": "ids of the other matching versions of this story "
+                    "(near-duplicates: the same text re-published, perhaps with a new "
+                    "headline), collapsed under this result, best-ranked first; empty when "
+                    "there are none or collapse=false",
+                },
                 "answer": _nullable(
                     _obj(
                         ["context", "start", "end", "score"],
@@ -190,7 +198,11 @@ def _schemas() -> dict[str, Any]:
                     },
                     description="counts over every matching article, not one page",
                 ),
-                "total": {**_OFFSET, "description": "articles matched"},
+                "total": {
+                    **_OFFSET,
+                    "description": "stories matched (near-duplicates counted once; "
+                    "articles with collapse=false); facets count the same way",
+                },
                 "page": {"type": "integer", "minimum": 1},
                 "pages": {"type": "integer", "minimum": 1},
                 "k": {"type": "integer", "minimum": 1},
@@ -209,12 +221,65 @@ def _schemas() -> dict[str, Any]:
             },
         ),
         "Article": _obj(
-            ["id", "title", "source", "date", "url", "category", "topic", "entities", "text"],
+            [
+                "id",
+                "title",
+                "source",
+                "date",
+                "url",
+                "category",
+                "topic",
+                "entities",
+                "text",
+                "related",
+                "duplicates",
+            ],
             {
                 **record,
                 "topic": _nullable(_ref("LabelScore")),
                 "entities": {"type": "array", "items": _ref("FoundEntity")},
                 "text": _STR,
+                "related": {
+                    "type": "array",
+                    "description": "related stories: the live articles nearest to this "
+                    "one's passage vectors (best passage match), itself and its "
+                    "near-duplicates left out, one per story, best first",
+                    "items": _obj(
+                        ["id", "title", "source", "date", "score"],
+                        {
+                            "id": _STR,
+                            "title": _STR,
+                            "source": _nullable(_STR),
+                            "date": _nullable({**_STR, "format": "date"}),
+                            "score": {**_NUM, "description": "cosine similarity"},
+                        },
+                    ),
+                },
+                "duplicates": {
+                    "type": "array",
+                    "items": _STR,
+                    "description": "ids of the other versions of this story (near-duplicates)",
+                },
+                "query": {
+                    **_nullable(_STR),
+                    "description": "the q this article was asked for with, if any",
+                },
+                "highlights": {
+                    "description": "with q: [start, end) spans of the query terms in the "
+                    "title and in the text",
+                    **_obj(
+                        ["title", "text"],
+                        {
+                            "title": {"type": "array", "items": {"type": "array"}},
+                            "text": {"type": "array", "items": {"type": "array"}},
+                        },
+                    ),
+                },
+                "answer": {
+                    **_nullable(_ref("FoundAnswer")),
+                    "description": "with q and a reader loaded: the reader's answer to q "
+                    "in this article (offsets into its text), null when none is confident",
+                },
             },
         ),
         "Health": _obj(
@@ -419,6 +484,12 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
             "404": _error("no article has this id (or the write API is off)"),
         },
     }
+    article_q = query(
+        "q",
+        {**_STR, "maxLength": search.max_query_chars},
+        "the search this article was reached from: its terms are given as highlights, "
+        "and the reader's answer in this article, if any",
+    )
     article_responses = {
         "200": _json(_ref("Article"), "the article, its topic, every entity and its text"),
         "400": bad,
@@ -497,6 +568,13 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
                             "stay ahead of fused-only ones. No evaluation shows it helps "
                             "relevance, hence off",
                         ),
+                        query(
+                            "collapse",
+                            {"type": "boolean", "default": True},
+                            "one entry per story (default): near-duplicate articles (the "
+                            "same text re-published) collapse into the best-ranked one, which "
+                            "lists the others under duplicates; false lists every article",
+                        ),
                     ],
                     "responses": {
                         "200": _json(_ref("SearchResponse"), "one page of results"),
@@ -515,7 +593,8 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
                             "required": True,
                             "schema": _STR,
                             "description": "the article's id; slashes are kept as they are",
-                        }
+                        },
+                        article_q,
                     ],
                     "responses": article_responses,
                 },
@@ -524,7 +603,10 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
             "/api/articles": {
                 "get": {
                     "summary": "One article by id, for ids a path cannot carry",
-                    "parameters": [query("id", {**_STR, "minLength": 1}, "the id", required=True)],
+                    "parameters": [
+                        query("id", {**_STR, "minLength": 1}, "the id", required=True),
+                        article_q,
+                    ],
                     "responses": article_responses,
                 },
                 "post": upsert,

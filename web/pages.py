@@ -9,7 +9,8 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from newsrank.errors import QueryError
-from web.articles import find_article
+from newsrank.text import replace_surrogates
+from web.articles import find_article, version_info
 from web.engine import get_engine, get_searcher
 from web.params import search_request, text_field
 
@@ -46,6 +47,37 @@ def mark_entities(text: str, entities) -> Markup:
     """``text`` with each entity wrapped in ``<mark class="ent ent-TYPE">``, all escaped."""
     tag = Markup('<mark class="ent ent-{}" title="{}">')
     return _wrap(text, [(e.start, e.end, tag.format(e.type, e.type)) for e in entities])
+
+
+def _inside(spans, lo: int, hi: int) -> list[tuple[int, int]]:
+    """The spans within ``[lo, hi)``, shifted to start at ``lo``."""
+    return [(a - lo, b - lo) for a, b in spans if a >= lo and b <= hi]
+
+
+@bp.app_template_global()
+def mark_text(text: str, entities, terms=()) -> Markup:
+    """``text`` with each entity in ``<mark class="ent ent-TYPE">`` and each query-term
+    span of ``terms`` in ``<mark>`` (inside an entity's mark when it falls in one; a term
+    span across an entity's edge is left unmarked), everything escaped.
+
+    >>> from newsrank.types import FoundEntity
+    >>> iraq = FoundEntity("LOC", "Iraq", 9, 13, 0.9)
+    >>> str(mark_text("<Oil> in Iraq", [iraq], [(1, 4), (9, 13)]))
+    '&lt;<mark>Oil</mark>&gt; in <mark class="ent ent-LOC" title="LOC"><mark>Iraq</mark></mark>'
+    """
+    if not terms:
+        return mark_entities(text, entities)
+    tag = Markup('<mark class="ent ent-{}" title="{}">')
+    out, last = [], 0
+    for e in sorted(entities, key=lambda e: e.start):
+        if e.start < last:
+            continue
+        out.append(highlight(text[last : e.start], _inside(terms, last, e.start)))
+        inner = highlight(text[e.start : e.end], _inside(terms, e.start, e.end))
+        out.append(tag.format(e.type, e.type) + inner + Markup("</mark>"))
+        last = e.end
+    out.append(highlight(text[last:], _inside(terms, last, len(text))))
+    return Markup("").join(out)
 
 
 @bp.app_template_filter("highlight")
@@ -145,6 +177,9 @@ def index():
             context["error"], status = str(exc), 400
     if context["response"] is not None:
         context["months"] = month_bars(context["response"].facets.get("date"))
+        # the other versions of each collapsed story, to list under "N more versions"
+        ids = [d for hit in context["response"].results for d in hit.duplicates]
+        context["versions"] = version_info(searcher, ids) if ids else {}
     else:  # no search yet: say what the index holds, and what to try
         context["overview"] = corpus_overview(searcher)
         context["examples"] = settings.web.example_queries
@@ -174,14 +209,17 @@ def analyze():
 @bp.get("/article", endpoint="article_query")
 @bp.get("/article/<path:article_id>", merge_slashes=False)
 def article(article_id: str | None = None):
-    """One article: title, source, date, link, topic and its full text with every
-    entity marked; ``/article?id=...`` for ids the path cannot carry (web.articles)."""
+    """One article: title, source, date, link, topic, its full text with every entity
+    marked, its other versions and related stories; ``/article?id=...`` for ids the path
+    cannot carry (web.articles). ``?q=``: the search it was opened from (its terms
+    marked, the reader's answer in this article shown)."""
     if article_id is None:
         article_id = request.args.get("id")
         if not article_id:
             message = "missing id: pass the article's id as /article/<id> or /article?id=..."
             return render_template("article_missing.html", message=message), 400
-    view = find_article(get_searcher(), article_id)
+    query = request.args.get("q")
+    view = find_article(get_searcher(), article_id, replace_surrogates(query) if query else None)
     if view is None:
         message = f"No article has the id {article_id[:200]!r}."
         return render_template("article_missing.html", message=message), 404

@@ -58,9 +58,29 @@ def _text(args, name: str) -> str | None:
     return None if value is None else replace_surrogates(value)
 
 
+#: the spellings of a yes/no parameter
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _bool(args: Mapping[str, str], name: str, default: bool) -> bool:
+    """Parameter ``name`` as true/false (also 1/0, yes/no, on/off); absent or empty:
+    ``default``.
+
+    >>> _bool({"collapse": "False"}, "collapse", True), _bool({}, "collapse", True)
+    (False, True)
+    """
+    value = (args.get(name) or "").strip().lower()
+    if not value:
+        return default
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
+    shown = value if len(value) <= 30 else value[:30] + "..."
+    raise QueryError(f"{name}={shown!r}: give true or false")
+
+
 def search_request(args, default_k: int = 10) -> SearchRequest:
-    """Read q, k, page, source, topic, entity (repeatable), from, to, sort and recency
-    from a MultiDict (sort and recency are checked by ``validate_request``)."""
+    """Read q, k, page, source, topic, entity (repeatable), from, to, sort, recency and
+    collapse from a MultiDict (sort and recency are checked by ``validate_request``)."""
     query = _text(args, "q")
     if query is None:
         raise QueryError("missing q: pass the query as ?q=...")
@@ -79,6 +99,7 @@ def search_request(args, default_k: int = 10) -> SearchRequest:
         entities=entities,
         sort=(_text(args, "sort") or "relevance").strip().lower() or "relevance",
         recency=_float(args, "recency"),
+        collapse=_bool(args, "collapse", True),
     )
 
 
