@@ -49,7 +49,7 @@ def nearest_articles(
     pids = np.flatnonzero(store.passage_article == num)
     if not len(pids) or k <= 0:
         return []
-    groups = index.duplicates()
+    groups = index.duplicates(wait=False)
     excluded = np.asarray(groups.group(num), dtype=np.int64)
     mask = ~np.isin(store.passage_article, excluded)
     available = int((mask & store.passage_live).sum())

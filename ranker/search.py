@@ -291,7 +291,7 @@ class Searcher:
         if not request.collapse or not ranking.articles:
             return Collapsed(ranking)
         t = time.perf_counter()
-        collapsed = collapse(ranking, self.index.duplicates())
+        collapsed = collapse(ranking, self.index.duplicates(wait=False))
         timings["collapse"] = ms_since(t)
         return collapsed
 

@@ -217,6 +217,28 @@ def test_groups_follow_adds_deletes_and_survive_a_merge(tmp_path, news_articles,
     assert "oil-1-caps" not in hit.duplicates and len(hit.duplicates) == 1
 
 
+def test_a_reopened_commit_answers_with_carried_groups_until_its_own_are_ready(
+    tmp_path, news_articles, embedder
+):
+    out = tmp_path / "live"
+    extra = copies(list(news_articles))
+    build_index(list(news_articles) + extra[:2], out, embedder=embedder, progress=False)
+    reader = IndexReader.open(out)
+    before = id_groups(reader)
+    assert frozenset({"oil-1", "oil-1-wire", "oil-1-caps"}) in before
+    with IndexWriter(out, embedder=embedder) as writer:
+        writer.add(extra[2:])  # the mask copy: joins its story once groups are computed
+        writer.delete(["oil-1-caps"])
+        writer.commit()
+    after = reader.reopen()
+    carried = after.duplicates(wait=False)  # not computed yet: the carried groups
+    ids = {frozenset(after.store.ids(m).values()) for m in carried.members.values()}
+    assert frozenset({"oil-1", "oil-1-wire"}) in ids  # the deleted copy left out
+    assert not any("oil-1-caps" in g or "mask-1-copy" in g for g in ids)
+    assert id_groups(after) == {frozenset({"oil-1", "oil-1-wire"}), MASK}  # computed
+    assert after.duplicates(wait=False) is after.duplicates()
+
+
 def test_an_index_without_signature_files_has_no_duplicates(tmp_path, dup_index, embedder):
     copy = tmp_path / "old"
     shutil.copytree(dup_index, copy)

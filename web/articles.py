@@ -135,7 +135,7 @@ def find_article(
         pending = num not in rest
         entities += sorted(rest.get(num, []), key=lambda e: e.start)
     topic = LabelScore(labels.topic, labels.topic_score) if labels.topic else None
-    others = searcher.index.duplicates().others(num)
+    others = searcher.index.duplicates(wait=False).others(num)
     stored = store.articles(others)
     view = ArticleView(
         article,
