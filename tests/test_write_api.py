@@ -275,3 +275,37 @@ def test_a_commit_that_cannot_be_opened_keeps_the_old_one_served(client, live_in
         assert client.get("/api/articles/oil-1").status_code == 200
     assert "cannot open the newest commit" in caplog.text
     assert client.get("/api/health").status_code == 200
+
+
+def test_a_stream_of_commits_builds_one_suggester_at_a_time(app, live_index, embedder,
+                                                            monkeypatch):  # fmt: skip
+    import threading
+
+    from ranker.search import Searcher
+
+    state = {"running": 0, "most": 0, "builds": 0}
+    lock = threading.Lock()
+    real = Searcher.build_suggester
+
+    def slow_build(self):
+        with lock:
+            state["running"] += 1
+            state["most"] = max(state["most"], state["running"])
+        time.sleep(0.3)  # a build reads every text: seconds on the demo
+        try:
+            return real(self)
+        finally:
+            with lock:
+                state["running"] -= 1
+                state["builds"] += 1
+
+    monkeypatch.setattr(Searcher, "build_suggester", slow_build)
+    engine = app.extensions["newsrank.engine"]
+    for i in range(4):  # four commits in quick succession, each seen by a request
+        commit_elsewhere(live_index, embedder, add=[Article(f"s{i}", f"Story {i}", "Words.")])
+        engine.current()
+    deadline = time.monotonic() + 10
+    while (state["running"] or engine._suggest_running) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert state["most"] == 1 and 1 <= state["builds"] <= 3  # never piled up, never lost
+    assert engine.searcher.suggester is engine.searcher._suggester  # the newest has its own

@@ -79,6 +79,10 @@ class Engine:
         self.index_heads: dict[str, object] = {}
         self._poller: threading.Thread | None = None
         self._stop = threading.Event()
+        #: one suggester build at a time; commits landing meanwhile ask for one more
+        self._suggest_state = threading.Lock()
+        self._suggest_running = False
+        self._suggest_again = False
 
     @property
     def searcher(self) -> Searcher:
@@ -126,10 +130,20 @@ class Engine:
                 reader.generation,
                 reader.manifest.articles,
             )
-        threading.Thread(
-            target=_build_suggester, args=(weakref.ref(self), fresh), daemon=True
-        ).start()
+        self._schedule_suggester()
         return fresh
+
+    def _schedule_suggester(self) -> None:
+        """Build the current commit's suggester in the background. One build runs at a
+        time (it reads every text: seconds on the demo); commits that land during it
+        are served by the previous suggester and get one more build when it ends, for
+        the newest commit only, so a stream of commits never piles builds up."""
+        with self._suggest_state:
+            if self._suggest_running:
+                self._suggest_again = True
+                return
+            self._suggest_running = True
+        threading.Thread(target=_build_suggesters, args=(weakref.ref(self),), daemon=True).start()
 
     def search(
         self, search_request: SearchRequest, searcher: Searcher | None = None
@@ -183,16 +197,28 @@ def _poll(ref: weakref.ref[Engine], stop: threading.Event, interval: float) -> N
         del engine
 
 
-def _build_suggester(ref: weakref.ref[Engine], searcher: Searcher) -> None:
-    """Build the suggester of a reopened commit, unless a newer one came first."""
-    engine = ref()
-    if engine is None or engine.searcher is not searcher:
-        return
-    del engine
-    try:
-        searcher.build_suggester()
-    except Exception as exc:  # the old suggester keeps answering
-        log.warning("cannot build the suggester of %s: %s", searcher.index_dir, exc)
+def _build_suggesters(ref: weakref.ref[Engine]) -> None:
+    """Build the suggester of the engine's current searcher, again while commits keep
+    landing during a build (see :meth:`Engine._schedule_suggester`)."""
+    while True:
+        engine = ref()
+        if engine is None:
+            return
+        searcher = engine.searcher
+        del engine
+        try:
+            searcher.build_suggester()
+        except Exception as exc:  # the old suggester keeps answering
+            log.warning("cannot build the suggester of %s: %s", searcher.index_dir, exc)
+        engine = ref()
+        if engine is None:
+            return
+        with engine._suggest_state:
+            if not engine._suggest_again:
+                engine._suggest_running = False
+                return
+            engine._suggest_again = False
+        del engine
 
 
 def init_app(app: Flask) -> None:
