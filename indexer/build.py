@@ -105,6 +105,13 @@ def build_index(
             if commit_every:
                 writer.maybe_merge()
                 manifest = writer.manifest or manifest
+        if commit_every and manifest.retired:
+            # the segments the merges replaced: removed once no server can be reading
+            # them, rather than left for whichever writer comes next
+            time.sleep(writer.grace_s)
+            with IndexWriter(index_dir, wait_s=60) as cleaner:
+                cleaner.collect()
+                manifest = cleaner.manifest or manifest
     except OSError as exc:
         raise IndexWriteError(
             f"could not write the index {index_dir} ({exc.strerror or exc}); nothing was "

@@ -480,7 +480,11 @@ class IndexWriter:
             skipped=(skipped if skipped is not None else (previous.skipped if previous else 0)),
             created=previous.created if previous is not None else stamp,
             settings=dataclasses.asdict(self.config),
-            timings={k: round(v, 3) for k, v in self._pending.timings.items()},
+            timings=(
+                {k: round(v, 3) for k, v in self._pending.timings.items()}
+                if self._pending.timings or previous is None
+                else previous.timings  # a commit of deletions or a merge: keep the last add's
+            ),
             enrichment=self.enrichment,
             embedder_dtype=dtype,
             generation=generation,
@@ -551,6 +555,19 @@ class IndexWriter:
         return bool(p.changed or p.dropped or [s.name for s in p.segments] != committed)
 
     # -- files no commit needs
+
+    def collect(self) -> list[str]:
+        """Remove the retired files whose grace period is over, and commit their removal
+        from the manifest's list (a new generation with the same segments); returns what
+        was removed. Writers do this on every commit anyway; this is for an index that
+        will see no writer for a while (the end of a progressive build)."""
+        self._check_open()
+        before = set(self._retired)
+        self._remove_expired(time.time())
+        removed = sorted(before - set(self._retired))
+        if removed:
+            self.commit()
+        return removed
 
     def _remove_expired(self, now: float) -> None:
         """Delete retired files older than the grace period (only under the lock)."""

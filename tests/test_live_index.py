@@ -270,3 +270,17 @@ def test_the_full_text_cache_survives_merges(tmp_path, news_articles, embedder):
     assert num != store.num_of(target)  # renumbered by the merge
     assert cache.cached(merged, [num]) == {num: before[store.num_of(target)]}
     assert cache.request(merged, [num]) == 0  # nothing to tag again
+
+
+def test_collect_removes_expired_retired_files_and_commits_it(live, embedder):
+    with IndexWriter(live, embedder=embedder) as writer:
+        writer.merge(force=True)
+        assert writer.collect() == []  # still within the grace period
+    retired = read_manifest(live).retired
+    with IndexWriter(live, embedder=embedder, grace_s=0) as writer:
+        assert writer.collect() == sorted(retired)
+    manifest = read_manifest(live)
+    assert manifest.retired == {} and manifest.timings  # the last add's timings are kept
+    assert sorted(p.name for p in live.iterdir()) == sorted(
+        ["manifest.json", *(s.name for s in manifest.segments)]
+    )
