@@ -13,8 +13,8 @@ the whole segment pass the deleted rows to leave out (``exclude``), and
 >>> write_store(path, [Article("a", "T", "one two")], [[(0, 7)]])
 (1, 1)
 >>> s = SegmentStore(path)
->>> s.passage_text(0), s.num_of("a"), s.num_of("b")
-('one two', 0, None)
+>>> s.passage_spans.tolist(), s.num_of("a"), s.num_of("b")
+([[0, 7]], 0, None)
 """
 
 from __future__ import annotations
@@ -249,11 +249,6 @@ class SegmentStore:
         reading the passage table)."""
         sql = "SELECT COUNT(*) FROM passages WHERE article IN ({marks})"
         return sum(int(n) for (n,) in self._rows(sql, nums))
-
-    def passage_text(self, pid: int) -> str:
-        start, end = (int(x) for x in self.passage_spans[pid])
-        num = int(self.passage_article[pid])
-        return self.articles([num])[num].text[start:end]
 
     def article_mask(
         self,

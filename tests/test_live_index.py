@@ -53,22 +53,26 @@ def _stage_table(searcher: Searcher, query: str) -> dict[str, list[tuple[str, in
     return out
 
 
-@pytest.fixture()
-def live(tmp_path, news_articles, embedder):
+def changed_index(out, news_articles, embedder, replace: bool = True):
     """An index built from the first 10 fixture articles, then changed: the rest added in
-    two commits, three deleted, one replaced."""
-    out = tmp_path / "live"
+    two commits, three deleted and (``replace``) one replaced."""
     build_index(news_articles[:10], out, embedder=embedder, progress=False)
     with IndexWriter(out, embedder=embedder) as writer:
         writer.add(news_articles[10:18])
         writer.commit()
         writer.add(news_articles[18:])
         writer.delete([news_articles[1].id, news_articles[12].id, news_articles[20].id])
-        changed = dataclasses.replace(news_articles[5], title="Rewritten", text="Tea harvest.")
-        result = writer.add([changed])
-        assert result.replaced == [changed.id] and result.added == []
+        if replace:
+            changed = dataclasses.replace(news_articles[5], title="Rewritten", text="Tea.")
+            result = writer.add([changed])
+            assert result.replaced == [changed.id] and result.added == []
         writer.commit()
     return out
+
+
+@pytest.fixture()
+def live(tmp_path, news_articles, embedder):
+    return changed_index(tmp_path / "live", news_articles, embedder)
 
 
 def _live_articles(index) -> list[Article]:
@@ -130,15 +134,7 @@ def fp32_embedder():
 
 def test_after_merge_every_stage_equals_a_fresh_build(tmp_path, news_articles, fp32_embedder):
     embedder = fp32_embedder
-    out = tmp_path / "live"
-    build_index(news_articles[:10], out, embedder=embedder, progress=False)
-    with IndexWriter(out, embedder=embedder) as writer:
-        writer.add(news_articles[10:18])
-        writer.commit()
-        writer.add(news_articles[18:])
-        writer.delete([news_articles[1].id, news_articles[12].id, news_articles[20].id])
-        writer.commit()
-    live = out
+    live = changed_index(tmp_path / "live", news_articles, embedder, replace=False)
     expected_articles = _live_articles(live)
     with IndexWriter(live, embedder=embedder) as writer:
         result = writer.merge(force=True)

@@ -9,7 +9,28 @@ import os
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("serve", help="serve the search page and JSON API")
+    serve = sub.add_parser("serve", help="serve the search page and JSON API")
+    _serving_options(serve)
+    serve.set_defaults(func=run_serve)
+
+    demo = sub.add_parser(
+        "demo",
+        help="index the bundled demo news segment by segment in the background, and serve "
+        "it from the first committed segment on",
+    )
+    _serving_options(demo)
+    demo.add_argument(
+        "--segment-articles",
+        type=int,
+        default=500,
+        metavar="N",
+        help="articles per committed segment (default 500)",
+    )
+    demo.set_defaults(func=run_demo)
+
+
+def _serving_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the server, which ``serve`` and ``demo`` share."""
     parser.add_argument("--index", required=True, metavar="DIR")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
@@ -38,29 +59,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="turn on the write API (POST/DELETE /api/articles) for clients sending "
         "Authorization: Bearer <the token in FILE>; default: NEWSRANK_ADMIN_TOKEN, else off",
     )
-    parser.set_defaults(func=run_serve)
-
-    demo = sub.add_parser(
-        "demo",
-        help="index the bundled demo news segment by segment in the background, and serve "
-        "it from the first committed segment on",
-    )
-    demo.add_argument("--index", required=True, metavar="DIR")
-    demo.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    demo.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
-    demo.add_argument(
-        "--segment-articles",
-        type=int,
-        default=500,
-        metavar="N",
-        help="articles per committed segment (default 500)",
-    )
-    demo.add_argument("--threads", type=int, default=None, help=argparse.SUPPRESS)
-    demo.add_argument("--max-searches", type=int, default=None, help=argparse.SUPPRESS)
-    demo.add_argument("--max-queued", type=int, default=None, help=argparse.SUPPRESS)
-    demo.add_argument("--log-queries", action="store_true", help=argparse.SUPPRESS)
-    demo.add_argument("--admin-token-file", default=None, help=argparse.SUPPRESS)
-    demo.set_defaults(func=run_demo)
 
 
 def run_serve(args: argparse.Namespace) -> int:
