@@ -228,7 +228,14 @@ def cmd_latency(args: argparse.Namespace) -> None:
         ]
         index = Path(scratch.name) / "index"
         build_index(articles + extra, index, embedder=embedder, progress=False)
-    searcher = Searcher.open(index, embedder=embedder)
+    heads = {}
+    if args.heads:  # the default pipeline: the shipped reranker and reader
+        from heads.loaders import load_heads
+        from newsrank.config import HeadsConfig
+
+        loaded = load_heads(HeadsConfig(), roles=("reranker", "reader"), missing="error")
+        heads = {"reranker": loaded.reranker, "reader": loaded.reader}
+    searcher = Searcher.open(index, embedder=embedder, **heads)
     queries = [q.strip() for q in (ROOT / "benchmarks" / "queries.txt").read_text().splitlines()]
     queries = [q for q in queries if q and not q.startswith("#")]
     t = time.perf_counter()
@@ -255,7 +262,8 @@ def cmd_latency(args: argparse.Namespace) -> None:
         f"{groups_ms:.1f} ms, once per commit)"
     )
     print(
-        f"{len(times[True])} searches each ({len(queries)} queries x {args.repeats}), "
+        f"{len(times[True])} searches each ({len(queries)} queries x {args.repeats}; "
+        f"{'reranker and reader' if args.heads else 'no heads'}), "
         f"machine {platform.processor() or platform.machine()}"
     )
     print(
@@ -282,6 +290,9 @@ def main() -> None:
     lat = sub.add_parser("latency")
     lat.add_argument("--index", default=None, help="default: a fixture index in a temp dir")
     lat.add_argument("--repeats", type=int, default=5)
+    lat.add_argument(
+        "--heads", action="store_true", help="the default pipeline (reranker and reader)"
+    )
     lat.set_defaults(func=cmd_latency)
     args = parser.parse_args()
     args.func(args)

@@ -22,6 +22,11 @@ each query asked as the product's 10th page of 10 results (see :data:`PAGE_K`).
 ``weights`` adds a run of the rerank stage per mixing weight (to choose the weight on a
 development split: ``--split train --sample 60`` are the SciFact train queries the
 reranker held out, :func:`corpora.splits.reranker_validation`).
+``fusion_weights`` (``--fusion-weights 1:1,2:1,1:0``) likewise adds one run of the fused
+stage (hybrid, no heads) per weighted-RRF setting ``(w_bm25, w_dense)``
+(``SearchConfig.rrf_weights``), with nDCG@10, MRR@10, Recall@100 and MAP and, when the
+bm25 and hybrid stages ran, the paired t-test p-values against each
+(:attr:`RetrievalResult.fusion_weights`).
 
 Metrics (nDCG@10, MRR@10, Recall@100, MAP; 0-1) come from ``ranx``; each stage is
 compared with BM25, and rerank with hybrid, by a paired two-sided Student t-test over
@@ -89,6 +94,9 @@ class RetrievalResult:
     index_dir: str = ""
     rerank_depth: int = 10
     rerank_weights: list[dict[str, float]] = field(default_factory=list)  # weight -> nDCG@10
+    # one entry per weighted-RRF setting: {"bm25": w, "dense": w, "ndcg@10": ..., "mrr@10":
+    # ..., "recall@100": ..., "map": ..., "p_vs_hybrid": {metric: p}, "p_vs_bm25": {...}}
+    fusion_weights: list[dict] = field(default_factory=list)
     split: str = "test"
     # inference arithmetic: {"embedder": "fp32"|"bf16", "reranker": ...} (newsrank.precision)
     dtype: dict[str, str] = field(default_factory=dict)
@@ -219,18 +227,60 @@ class CachedScorer:
         return 1000 * self.seconds / self.pairs if self.pairs else 0.0
 
 
+def parse_fusion_weights(text: str) -> list[tuple[float, float]]:
+    """``"w_bm25:w_dense,..."`` (the ``--fusion-weights`` option) as weight pairs, each
+    checked as ``SearchConfig.rrf_weights`` is.
+
+    >>> parse_fusion_weights("1:1, 2:1,1:0.5,")
+    [(1.0, 1.0), (2.0, 1.0), (1.0, 0.5)]
+    >>> parse_fusion_weights("2")
+    Traceback (most recent call last):
+    ...
+    ValueError: --fusion-weights: '2' is not a pair w_bm25:w_dense (e.g. 2:1)
+    """
+    pairs: list[tuple[float, float]] = []
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
+        parts = item.split(":")
+        try:
+            if len(parts) != 2:
+                raise ValueError
+            pair = (float(parts[0]), float(parts[1]))
+        except ValueError:
+            raise ValueError(
+                f"--fusion-weights: {item!r} is not a pair w_bm25:w_dense (e.g. 2:1)"
+            ) from None
+        SearchConfig(rrf_weights=pair)  # the product's own check (a clear ValueError)
+        pairs.append(pair)
+    return pairs
+
+
+def fusion_name(weights: tuple[float, float]) -> str:
+    """A fused run's name: ``rrf 2:1`` (bm25 weight : dense weight).
+
+    >>> fusion_name((1.5, 1.0))
+    'rrf 1.5:1'
+    """
+    return f"rrf {weights[0]:g}:{weights[1]:g}"
+
+
 def _stage_searcher(
     searcher: Searcher,
     stage: str,
     reranker: PairScorer | None,
     depth: int,
     weight: float | None = None,
+    rrf_weights: tuple[float, float] | None = None,
 ) -> Searcher:
     """The product's searcher for one stage; ``rerank`` = hybrid + the cross-encoder over
     the top ``depth`` articles, mixed with the fused score by ``weight`` (default: the
-    product's ``HeadsConfig.rerank_weight``)."""
+    product's ``HeadsConfig.rerank_weight``). ``rrf_weights``: fuse by weighted RRF with
+    these (bm25, dense) weights instead of the searcher's own."""
     base = "hybrid" if stage == "rerank" else stage
     config = dataclasses.replace(searcher.config, stages=STAGE_CONFIG[base])
+    if rrf_weights is not None:
+        config = dataclasses.replace(config, fusion="rrf", rrf_weights=tuple(rrf_weights))
     if stage != "rerank":
         return searcher.configured(config=config, reranker=None, reader=None)
     if reranker is None:
@@ -287,13 +337,16 @@ def run_stages(
     curve_depths: Sequence[int] = (),
     progress: bool = True,
     weights: Sequence[float] = (),
-) -> tuple[dict[str, Run], dict[str, list[float]], list[dict], list[dict]]:
+    fusion_weights: Sequence[tuple[float, float]] = (),
+) -> tuple[dict[str, Run], dict[str, list[float]], list[dict], list[dict], list[dict]]:
     """Runs (qid -> doc id -> score) and per-query latencies (ms) of each stage.
 
     Scores in the runs are rank-based (the product's order is what counts). The
     third value is the rerank-depth curve: runs at each depth of ``curve_depths``,
     with a latency of (hybrid search + cross-encoder ms per pair x pairs scored); the
-    fourth, runs of the rerank stage at each mixing weight of ``weights``.
+    fourth, runs of the rerank stage at each mixing weight of ``weights``; the fifth,
+    runs of the fused stage (no heads) at each (bm25, dense) RRF weight pair of
+    ``fusion_weights``.
     """
     runs: dict[str, Run] = {}
     lat: dict[str, list[float]] = {}
@@ -301,10 +354,15 @@ def run_stages(
     for stage in stages:
         s = _stage_searcher(searcher, stage, cached, rerank_depth)
         runs[stage], lat[stage] = ranked_runs(s, queries, depth, progress=progress, desc=stage)
+    fused: list[dict] = []
+    for pair in fusion_weights:
+        s = _stage_searcher(searcher, "hybrid", None, 0, rrf_weights=pair)
+        run = ranked_runs(s, queries, depth, progress=progress, desc=fusion_name(pair))[0]
+        fused.append({"weights": tuple(pair), "run": run})
     curve: list[dict] = []
     mixes: list[dict] = []
     if cached is None or "rerank" not in stages:
-        return runs, lat, curve, mixes
+        return runs, lat, curve, mixes, fused
     if curve_depths:
         base_ms = (
             lat["hybrid"]
@@ -320,7 +378,29 @@ def run_stages(
     for w in weights:
         s = _stage_searcher(searcher, "rerank", cached, rerank_depth, weight=w)
         mixes.append({"weight": w, "run": ranked_runs(s, queries, depth)[0]})
-    return runs, lat, curve, mixes
+    return runs, lat, curve, mixes, fused
+
+
+def fusion_table(
+    qrels: dict[str, dict[str, int]], runs: dict[str, Run], fused: Sequence[dict]
+) -> list[dict]:
+    """Metrics of each weighted-RRF run (``run_stages``' fifth value), with paired t-test
+    p-values against the plain ``hybrid`` run and ``bm25`` where those are in ``runs``."""
+    named = {fusion_name(f["weights"]): f["run"] for f in fused}
+    if not named:
+        return []
+    scores = measure(qrels, named)
+    baselines = {
+        b: significance(qrels, {b: runs[b], **named}, b) for b in ("hybrid", "bm25") if b in runs
+    }
+    rows = []
+    for f in fused:
+        name = fusion_name(f["weights"])
+        row: dict = {"bm25": f["weights"][0], "dense": f["weights"][1], **scores[name]}
+        for b, p in baselines.items():
+            row[f"p_vs_{b}"] = p.get(name, {})
+        rows.append(row)
+    return rows
 
 
 def _latency(ms: list[float]) -> dict[str, float]:
@@ -348,6 +428,7 @@ def evaluate_collection(
     sample: int | None = None,
     seed: int = 13,
     weights: Sequence[float] = (),
+    fusion_weights: Sequence[tuple[float, float]] = (),
 ) -> RetrievalResult:
     """Index (or reuse), search, measure; write run files and JSON under ``out`` if given.
 
@@ -379,8 +460,20 @@ def evaluate_collection(
     config = SearchConfig(max_query_chars=100_000, max_k=max(depth, 10))
     searcher = _open_searcher(collection, index_dir, config, embedder, progress, index_config)
     curve_depths = [d for d in curve_depths if d <= depth] if "rerank" in stages else []
-    runs, lat, curve, mixes = run_stages(
-        searcher, queries, stages, depth, reranker, rerank_depth, curve_depths, progress, weights
+    fusion_weights = [tuple(map(float, pair)) for pair in fusion_weights]
+    for pair in fusion_weights:  # fail before searching
+        SearchConfig(rrf_weights=pair)
+    runs, lat, curve, mixes, fused = run_stages(
+        searcher,
+        queries,
+        stages,
+        depth,
+        reranker,
+        rerank_depth,
+        curve_depths,
+        progress,
+        weights,
+        fusion_weights,
     )
     result = RetrievalResult(
         collection=collection.name,
@@ -414,10 +507,14 @@ def evaluate_collection(
         result.rerank_weights = [
             {"weight": m["weight"], "ndcg@10": scores[str(m["weight"])]["ndcg@10"]} for m in mixes
         ]
+    result.fusion_weights = fusion_table(qrels, runs, fused)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         for stage, run in runs.items():
             write_trec(run, out / f"run.{stage}.trec", stage)
+        for f in fused:
+            tag = fusion_name(f["weights"]).replace(" ", "-")  # no blank in a TREC run tag
+            write_trec(f["run"], out / f"run.{tag}.trec", tag)
         (out / "results.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
     return result

@@ -29,11 +29,48 @@ def _stages(text: str) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()]
 
 
+def fusion_weights_md(data: dict) -> str:
+    """The ``--fusion-weights`` sweep as a Markdown table ('' when there is none).
+
+    >>> print(fusion_weights_md({"split": "dev", "fusion_weights": [{"bm25": 2.0,
+    ...     "dense": 1.0, "ndcg@10": 0.5, "mrr@10": 0.25, "recall@100": 1.0, "map": 0.2,
+    ...     "p_vs_hybrid": {"ndcg@10": 0.04}}]}))
+    Fused stage by weighted RRF (w_bm25:w_dense), queries judged in qrels/dev.tsv:
+    <BLANKLINE>
+    | weights | nDCG@10 | MRR@10 | R@100 | MAP | p (nDCG@10 vs hybrid) | p (nDCG@10 vs bm25) |
+    |---|---|---|---|---|---|---|
+    | 2:1 | 0.500 | 0.250 | 1.000 | 0.200 | 0.0400 |  |
+    """
+    rows = data.get("fusion_weights") or []
+    if not rows:
+        return ""
+    from evaluation.report import _fmt, _fmt_p
+
+    metrics = ("ndcg@10", "mrr@10", "recall@100", "map")
+    lines = [
+        "Fused stage by weighted RRF (w_bm25:w_dense), queries judged in "
+        f"qrels/{data.get('split', 'test')}.tsv:",
+        "",
+        "| weights | nDCG@10 | MRR@10 | R@100 | MAP | p (nDCG@10 vs hybrid) "
+        "| p (nDCG@10 vs bm25) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        cells = [_fmt(r.get(m)) for m in metrics]
+        cells += [_fmt_p(r.get(f"p_vs_{b}", {}).get("ndcg@10")) for b in ("hybrid", "bm25")]
+        lines.append(f"| {r['bm25']:g}:{r['dense']:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _retrieval(args: argparse.Namespace) -> int:
     from evaluation import report
-    from evaluation.retrieval import evaluate_collection, load_reranker
+    from evaluation.retrieval import evaluate_collection, load_reranker, parse_fusion_weights
 
     use_torch_threads(args.torch_threads)
+    try:
+        fusion_weights = parse_fusion_weights(args.fusion_weights)
+    except ValueError as exc:
+        raise NewsrankError(str(exc)) from exc
     reranker = None
     if "rerank" in _stages(args.stages):
         reranker = load_reranker(args.reranker, args.precision)
@@ -53,6 +90,7 @@ def _retrieval(args: argparse.Namespace) -> int:
             sample=args.sample,
             seed=args.seed,
             weights=[float(w) for w in args.rerank_weights.split(",") if w.strip()],
+            fusion_weights=fusion_weights,
         )
     except FileNotFoundError as exc:
         raise NewsrankError(str(exc)) from exc
@@ -61,7 +99,10 @@ def _retrieval(args: argparse.Namespace) -> int:
         meta = report.provenance(current())
         data["provenance"] = meta
         Path(args.out, "results.json").write_text(json.dumps(data, indent=2) + "\n")
-        report.retrieval_report(data, Path(args.out))
+        report_md = report.retrieval_report(data, Path(args.out))
+        if fusion_weights_md(data):
+            with report_md.open("a", encoding="utf-8") as f:
+                f.write("\n" + fusion_weights_md(data) + "\n")
     if args.json:
         keys = (
             "collection",
@@ -72,6 +113,7 @@ def _retrieval(args: argparse.Namespace) -> int:
             "published",
             "rerank_curve",
             "rerank_weights",
+            "fusion_weights",
             "split",
             "dtype",
         )
@@ -79,6 +121,8 @@ def _retrieval(args: argparse.Namespace) -> int:
         print()
     else:
         print(report.retrieval_table(data))
+        if fusion_weights_md(data):
+            print("\n" + fusion_weights_md(data))
     return 0
 
 
@@ -192,6 +236,12 @@ def register(targets: argparse._SubParsersAction) -> None:
         "--rerank-weights",
         default="",
         help="also score the rerank stage at these mixing weights, e.g. 0,0.1,...,1",
+    )
+    p.add_argument(
+        "--fusion-weights",
+        default="",
+        help="also score the fused stage (hybrid, no heads) by weighted RRF at these "
+        "w_bm25:w_dense pairs, e.g. 1:1,2:1,1:0.5,1:0 (1:1 = plain RRF, 1:0 = bm25 alone)",
     )
     p.add_argument("--split", default="test", help="qrels split to judge (BEIR qrels/SPLIT.tsv)")
     p.add_argument(

@@ -15,6 +15,7 @@ slices of it down.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +78,9 @@ class SearchConfig:
     stages: tuple[str, ...] = ("bm25", "dense")
     fusion: str = "rrf"  # "rrf" or "linear"
     rrf_k: int = 60
+    # weighted RRF: each stage's 1 / (rrf_k + rank) times its weight (bm25, dense); equal
+    # weights are plain RRF; sweep them with `newsrank eval retrieval --fusion-weights`
+    rrf_weights: tuple[float, float] = (1.0, 1.0)
     linear_weights: tuple[float, float] = (0.5, 0.5)  # bm25, dense (after min-max scaling)
     candidates: int = 100  # passages fetched per stage before fusion
     max_candidates: int = 5000  # how deep filters may push retrieval
@@ -98,6 +102,44 @@ class SearchConfig:
             raise ValueError(f"budget_ms={self.budget_ms} must be positive (or None: no budget)")
         if self.rrf_k < 1:
             raise ValueError(f"rrf_k={self.rrf_k} must be a positive integer")
+        self._check_rrf_weights()
+
+    def _check_rrf_weights(self) -> None:
+        """``rrf_weights``: two finite weights >= 0 (bm25, dense), not both 0, and not 0
+        for every stage in use; stored as a tuple of floats.
+
+        >>> SearchConfig(rrf_weights=[2, 1]).rrf_weights
+        (2.0, 1.0)
+        >>> SearchConfig(rrf_weights=(0.0, 0.0))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: rrf_weights=(0.0, 0.0): at least one weight must be positive; ...
+        >>> SearchConfig(rrf_weights=(-1, 1))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: rrf_weights=(-1, 1): a weight is negative or not finite; give two weights ...
+        """
+        weights = self.rrf_weights
+        fix = "give two weights >= 0 (bm25, dense), not both 0, e.g. (1.0, 1.0) for plain RRF"
+        try:
+            values = tuple(float(w) for w in weights)
+        except (TypeError, ValueError):
+            raise ValueError(f"rrf_weights={weights!r} must be numbers; {fix}") from None
+        if len(values) != 2:
+            raise ValueError(f"rrf_weights={weights!r} has {len(values)} values; {fix}")
+        if not all(math.isfinite(w) and w >= 0 for w in values):
+            raise ValueError(f"rrf_weights={weights!r}: a weight is negative or not finite; {fix}")
+        if not any(values):
+            raise ValueError(
+                f"rrf_weights={weights!r}: at least one weight must be positive; {fix}"
+            )
+        in_use = dict(zip(("bm25", "dense"), values))
+        if self.fusion == "rrf" and not any(in_use[s] for s in self.stages):
+            raise ValueError(
+                f"rrf_weights={weights!r} weights every stage of stages={self.stages!r} 0, so "
+                "nothing would be returned; give a stage in use a positive weight"
+            )
+        object.__setattr__(self, "rrf_weights", values)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,24 @@ nothing. With k = 60:
 >>> round(fused[3], 5), round(fused[7], 5), round(fused[9], 5)
 (0.03252, 0.01639, 0.01613)
 
+Weighted RRF multiplies each stage's terms by its weight, score(p) = sum over stages of
+w_stage / (k + rank_stage(p)) (``SearchConfig.rrf_weights``; equal weights are plain
+RRF). Each stage's first passage ties under plain RRF; weighting BM25 twice puts its
+first passage ahead of the dense one's:
+
+>>> plain = rrf({"bm25": [7, 3], "dense": [9, 3]}, k=60)
+>>> plain[7] == plain[9]
+True
+>>> fused = rrf({"bm25": [7, 3], "dense": [9, 3]}, k=60, weights={"bm25": 2.0, "dense": 1.0})
+>>> sorted(fused, key=fused.get, reverse=True)
+[3, 7, 9]
+
+A stage weighted 0 contributes nothing, not even its candidates:
+
+>>> rrf({"bm25": [7, 3], "dense": [3, 9]}, k=60, weights={"bm25": 1.0, "dense": 0.0}) == (
+...     rrf({"bm25": [7, 3]}, k=60))
+True
+
 Weighted linear fusion min-max scales each stage's scores to [0, 1] first:
 
 >>> linear({"bm25": ([1, 2], [10.0, 5.0]), "dense": ([2], [0.9])}, {"bm25": 0.5, "dense": 0.5})
@@ -25,14 +43,31 @@ from newsrank.config import SearchConfig
 from ranker.ranking import ArticleScore, Ranking, StageScore
 
 
-def rrf(rankings: Mapping[str, Sequence[int]], k: int = 60) -> dict[int, float]:
-    """Reciprocal-rank fusion of ranked id lists (best first)."""
+def rrf(
+    rankings: Mapping[str, Sequence[int]],
+    k: int = 60,
+    weights: Mapping[str, float] | None = None,
+) -> dict[int, float]:
+    """(Weighted) reciprocal-rank fusion of ranked id lists (best first).
+
+    ``weights``: stage name -> non-negative weight (None: every stage 1, plain RRF); a
+    stage weighted 0 is left out entirely.
+    """
     if k < 1:
         raise ValueError(f"k={k}: the RRF constant must be a positive integer (60 is standard)")
     fused: dict[int, float] = {}
-    for ids in rankings.values():
+    for name, ids in rankings.items():
+        weight = 1.0 if weights is None else weights.get(name)
+        if weight is None:
+            raise ValueError(
+                f"no RRF weight for stage {name!r}; give one for each of {sorted(rankings)}"
+            )
+        if weight < 0:
+            raise ValueError(f"RRF weight {weight} for stage {name!r} must be >= 0")
+        if weight == 0:
+            continue
         for rank, item in enumerate(ids, start=1):
-            fused[int(item)] = fused.get(int(item), 0.0) + 1.0 / (k + rank)
+            fused[int(item)] = fused.get(int(item), 0.0) + weight / (k + rank)
     return fused
 
 
@@ -110,7 +145,8 @@ def fuse(hits: Mapping[str, Hits], passage_article: np.ndarray, config: SearchCo
         weights = dict(zip(("bm25", "dense"), config.linear_weights))
         passages = linear({n: (h.ids, h.scores) for n, h in hits.items()}, weights)
     else:
-        passages = rrf({n: h.ids for n, h in hits.items()}, k=config.rrf_k)
+        weights = dict(zip(("bm25", "dense"), config.rrf_weights))
+        passages = rrf({n: h.ids for n, h in hits.items()}, k=config.rrf_k, weights=weights)
     articles = aggregate(passages, passage_article)
     stages = {
         name: article_stage_scores(h.ids, h.scores, passage_article) for name, h in hits.items()

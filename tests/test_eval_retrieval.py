@@ -102,6 +102,49 @@ def test_rerank_with_injected_scorer(tiny, cache, embedder):
     assert all(c["ndcg@10"] == 1.0 for c in r.rerank_curve)
 
 
+def test_fusion_weight_sweep_reproduces_the_stages(tiny, cache, embedder, tmp_path):
+    """1:1 is the hybrid stage (plain RRF), 1:0 BM25 alone, 0:1 dense alone."""
+    r = retrieval.evaluate_collection(
+        tiny,
+        ["bm25", "dense", "hybrid"],
+        cache=cache,
+        embedder=embedder,
+        progress=False,
+        out=tmp_path,
+        fusion_weights=[(1, 1), (1, 0), (0, 1), (2, 1)],
+    )
+    rows = {(w["bm25"], w["dense"]): w for w in r.fusion_weights}
+    assert list(rows) == [(1.0, 1.0), (1.0, 0.0), (0.0, 1.0), (2.0, 1.0)]
+    for pair, stage in (((1.0, 1.0), "hybrid"), ((1.0, 0.0), "bm25"), ((0.0, 1.0), "dense")):
+        for metric in ("ndcg@10", "mrr@10", "recall@100"):
+            assert rows[pair][metric] == pytest.approx(r.stages[stage][metric]), (pair, metric)
+    for metric, value in BM25_EXPECTED.items():
+        assert rows[(1.0, 0.0)][metric] == pytest.approx(value, abs=1e-4), metric
+    assert rows[(1.0, 1.0)]["p_vs_hybrid"]["ndcg@10"] is None  # the same run: no test
+    assert set(rows[(2.0, 1.0)]["p_vs_bm25"]) == {"ndcg@10", "mrr@10", "recall@100", "map"}
+    assert (tmp_path / "run.rrf-2:1.trec").read_text().split()[5] == "rrf-2:1"
+    saved = json.loads((tmp_path / "results.json").read_text())["fusion_weights"]
+    assert [(w["bm25"], w["dense"]) for w in saved] == list(rows)
+
+
+def test_fusion_weights_need_no_other_stage(tiny, cache, embedder):
+    r = retrieval.evaluate_collection(
+        tiny, ["bm25"], cache=cache, embedder=embedder, progress=False, fusion_weights=[(3, 1)]
+    )
+    (row,) = r.fusion_weights
+    assert "p_vs_hybrid" not in row and set(row["p_vs_bm25"]) == set(BM25_EXPECTED)
+    assert 0 <= row["ndcg@10"] <= 1 and row["recall@100"] > 0
+
+
+def test_bad_fusion_weights_fail_before_searching(tiny, cache):
+    with pytest.raises(ValueError, match=r"rrf_weights=\(0.0, 0.0\)"):
+        retrieval.evaluate_collection(tiny, ["bm25"], cache=cache, fusion_weights=[(0, 0)])
+    assert retrieval.parse_fusion_weights("1:1,1.5:1, 1:0") == [(1, 1), (1.5, 1), (1, 0)]
+    for text in ("2", "1:2:3", "a:1", "-1:1"):
+        with pytest.raises(ValueError, match="--fusion-weights|rrf_weights"):
+            retrieval.parse_fusion_weights(text)
+
+
 def test_cached_scorer_counts_and_reuses():
     scorer = retrieval.CachedScorer(OracleScorer())
     assert scorer.predict([("volcano", "it erupted"), ("volcano", "calm")]).tolist() == [1.0, 0.0]
@@ -171,6 +214,18 @@ def test_cli_json_report_and_summary(tiny, cache, tmp_path, capsys):
     assert data["stages"]["bm25"]["map"] == pytest.approx(BM25_EXPECTED["map"], abs=1e-4)
     assert (out / "stages.png").stat().st_size > 1000
     assert "| bm25 | 0.748 |" in (out / "report.md").read_text()
+    argv = ["eval", "retrieval", "--collection", str(tiny), "--stages", "bm25", "--quiet"]
+    assert main([*argv, "--cache", str(cache), "--fusion-weights", "1:0,2:1"]) == 0
+    printed = capsys.readouterr().out
+    assert "| 1:0 | 0.748 | 0.833 | 0.833 | 0.667 |" in printed
+    assert "| 2:1 |" in printed and "judged in qrels/test.tsv:" in printed
+    assert main([*argv, "--cache", str(cache), "--fusion-weights", "2"]) != 0
+    assert "--fusion-weights: '2' is not a pair w_bm25:w_dense" in capsys.readouterr().err
+    fused_out = tmp_path / "runs" / "tiny-fused"
+    argv += ["--cache", str(cache), "--out", str(fused_out), "--fusion-weights", "1:0"]
+    assert main([*argv, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["fusion_weights"][0]["bm25"] == 1.0
+    assert "| 1:0 | 0.748 |" in (fused_out / "report.md").read_text()
     doc = tmp_path / "docs" / "results.md"
     argv = ["eval", "summary", "--runs", str(out.parent), "--out", str(doc)]
     assert main([*argv, "--copy-reports", "results"]) == 0
