@@ -203,3 +203,26 @@ def test_front_page_examples_month_bars_and_newest_first(browser, live_url):
     assert browser.find_element(By.NAME, "sort").get_attribute("value") == "date"
     log = browser.get_log("browser")
     assert not [e for e in log if "Content Security Policy" in e["message"]], log
+
+
+def test_a_result_opens_its_article_with_the_query_marked_and_related_stories(browser, live_url):
+    from selenium.webdriver.common.by import By
+
+    browser.get(live_url + "/?q=" + "OPEC+production+cut")
+    first = browser.find_element(By.CSS_SELECTOR, "ol.results li.result h2 a")
+    title = first.text
+    navigate(browser, first.click)
+    assert browser.find_element(By.TAG_NAME, "h1").text == title
+    back = browser.find_element(By.CSS_SELECTOR, ".from-search a")
+    assert "OPEC production cut" in back.text
+    from indexer.lexical import Tokenizer
+
+    stems = set(Tokenizer()("OPEC production cut"))
+    marked = [m.text for m in browser.find_elements(By.CSS_SELECTOR, ".article-text mark")]
+    assert any(set(Tokenizer()(m)) & stems for m in marked)  # the query's words, by stem
+    related = browser.find_elements(By.CSS_SELECTOR, "section.related li a")
+    assert len(related) >= 5 and title not in {r.text for r in related}
+    browser.save_screenshot(str(ARTIFACTS / "article-from-search.png"))
+    other = related[0].text
+    navigate(browser, related[0].click)
+    assert browser.find_element(By.TAG_NAME, "h1").text == other
