@@ -147,10 +147,20 @@ class DenseIndex:
         keep = ids[0] >= 0
         return Hits(ids=ids[0][keep].astype(np.int64), scores=scores[0][keep])
 
+    @property
+    def dim(self) -> int:
+        return 0 if self._index is None else int(self._index.d)
+
+    def vector(self, row: int) -> np.ndarray:
+        """The stored vector of one row."""
+        if self._index is None:
+            raise RuntimeError("the dense index is empty: call index() or load() first")
+        return self._index.reconstruct(int(row))
+
     def vectors(self) -> np.ndarray:
         """Every stored vector, in row order (merges copy them instead of embedding again)."""
         if self._index is None or len(self) == 0:
-            return np.zeros((0, self._index.d if self._index is not None else 0), np.float32)
+            return np.zeros((0, self.dim), np.float32)
         return self._index.reconstruct_n(0, len(self))
 
     def save(self, path: str | Path) -> None:
@@ -194,6 +204,16 @@ class SegmentedDense:
 
     def __len__(self) -> int:
         return self._n
+
+    def vectors_of(self, pids: Sequence[int]) -> np.ndarray:
+        """The stored vectors of these commit-wide passages, ``(len(pids), dim)`` float32
+        (read back from their segments' FAISS indexes, as a merge reads them)."""
+        rows = []
+        for pid in pids:
+            i = int(np.searchsorted(self.passage_base, int(pid), side="right") - 1)
+            rows.append(self.parts[i].vector(int(pid) - int(self.passage_base[i])))
+        dim = self.parts[0].dim if self.parts else 0
+        return np.stack(rows).astype(np.float32) if rows else np.zeros((0, dim), np.float32)
 
     def search(self, query: np.ndarray, k: int = 10, mask: np.ndarray | None = None) -> Hits:
         """The ``k`` nearest live passages to one query vector, within ``mask`` if given."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,18 +179,6 @@ class IndexReader:
     def duplicate_seconds(self) -> float | None:
         """Seconds :meth:`duplicates` took for this commit (None: not computed yet)."""
         return self._lazy.get("duplicate_seconds")
-
-    def passage_vectors(self, pids: Sequence[int]) -> np.ndarray:
-        """The stored vectors of these commit-wide passages (read back from their
-        segments' FAISS indexes, as a merge does; ``(len(pids), dim)`` float32)."""
-        dense = self.dense
-        out = []
-        for pid in pids:
-            i = int(np.searchsorted(dense.passage_base, int(pid), side="right") - 1)
-            index = dense.parts[i]._index  # noqa: SLF001 - the reader owns its segments
-            out.append(index.reconstruct(int(pid - dense.passage_base[i])))
-        dim = self.manifest.embedding_dim
-        return np.stack(out).astype(np.float32) if out else np.zeros((0, dim), np.float32)
 
     @property
     def settings(self) -> IndexConfig:

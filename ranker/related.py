@@ -55,7 +55,7 @@ def nearest_articles(
     available = int((mask & store.passage_live).sum())
     if not available:
         return []
-    vectors = index.passage_vectors(pids)
+    vectors = dense.vectors_of(pids)
     depth = min(available, max(min_depth, 4 * k))
     while True:
         best: dict[int, float] = {}
