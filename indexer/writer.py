@@ -148,8 +148,7 @@ class _Pending:
     deleted: dict[str, set[int]] = field(default_factory=dict)  # rows, by segment
     changed: set[str] = field(default_factory=set)  # segments with new deletions
     dropped: list[str] = field(default_factory=list)  # segments a merge or build replaced
-    timings: dict[str, float] = field(default_factory=dict)
-    skipped: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, summed
 
 
 class IndexWriter:
@@ -323,7 +322,7 @@ class IndexWriter:
         return DeleteResult([i for i in ids if i in found], [i for i in ids if i not in found])
 
     def _segment_data(self, articles: list[Article]) -> SegmentData:
-        timings = self._pending.timings = {}
+        timings: dict[str, float] = {}
         config = self.config
         labels = None
         if self.enrichment:
@@ -357,6 +356,8 @@ class IndexWriter:
         t = time.perf_counter()
         minhash = signatures(a.text for a in articles)  # near-duplicate signatures
         timings["minhash"] = time.perf_counter() - t
+        for stage, seconds in timings.items():  # every add since the last commit
+            self._pending.timings[stage] = self._pending.timings.get(stage, 0.0) + seconds
         return SegmentData(articles, spans, labels, postings, vectors, minhash)
 
     def _write_segment(
