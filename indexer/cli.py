@@ -66,6 +66,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="commit each segment as it is written: searchable before the build ends; "
         "a build killed part-way resumes with the ids it has (needs --segment-articles)",
     )
+    build.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split the articles by a hash of their id into N shard indexes under --index "
+        "(searched by Ray: pip install 'newsrank[cluster]'); default 1: one index",
+    )
+    build.add_argument(
+        "--ray-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="embed the passages with Ray Data on N workers, one embedder each "
+        "(pip install 'newsrank[cluster]' and pyarrow); default 0: in this process",
+    )
+    build.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="with --ray-workers: the Ray cluster (default: RAY_ADDRESS, else a local Ray)",
+    )
     build.add_argument("--max-errors-shown", type=int, default=20, help=argparse.SUPPRESS)
     build.set_defaults(func=run_build)
 
@@ -161,6 +183,18 @@ def run_build(args: argparse.Namespace) -> int:
     if args.commit_every and not args.segment_articles:
         print("newsrank index build: --commit-every needs --segment-articles N", file=sys.stderr)
         return EXIT_USAGE
+    if args.shards < 1 or (args.shards > 1 and args.commit_every):
+        why = "give 1 or more" if args.shards < 1 else "--commit-every is for one index"
+        print(f"newsrank index build: --shards {args.shards}: {why}", file=sys.stderr)
+        return EXIT_USAGE
+    from indexer.shards import check_layout
+    from newsrank.errors import NewsrankError
+
+    try:
+        check_layout(Path(args.index), args.shards)
+    except NewsrankError as exc:
+        print(f"newsrank index build: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         config = IndexConfig(
             embedder=args.embedder,
@@ -182,6 +216,24 @@ def run_build(args: argparse.Namespace) -> int:
         names = {"topic": args.topic_head, "tagger": args.tagger_head}
         classifier, tagger, enrichment = _enrichers(names, args.precision, "build")
     articles = report.articles
+    embedder = None
+    if args.ray_workers > 0:
+        from indexer.distributed import embed_on_ray, passage_texts
+
+        try:
+            embedder = embed_on_ray(
+                passage_texts(articles, config),
+                config,
+                workers=args.ray_workers,
+                address=args.ray_address,
+            )
+        except NewsrankError as exc:
+            print(f"newsrank index build: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+    if args.shards > 1:
+        return _build_sharded(
+            args, articles, config, report, classifier, tagger, enrichment, embedder
+        )
     resumed = 0
     if args.commit_every:
         articles, resumed = _resume(Path(args.index), articles)
@@ -193,6 +245,7 @@ def run_build(args: argparse.Namespace) -> int:
         args.index,
         config,
         skipped=len(report.rejected),
+        embedder=embedder,
         classifier=classifier,
         tagger=tagger,
         enrichment=enrichment,
@@ -222,6 +275,45 @@ def run_build(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if report.rejected else EXIT_OK
 
 
+def _build_sharded(args, articles, config, report, classifier, tagger, enrichment, embedder) -> int:
+    from indexer.shards import build_sharded
+    from newsrank.cli import EXIT_OK, EXIT_PARTIAL
+
+    result = build_sharded(
+        articles,
+        args.index,
+        args.shards,
+        config,
+        skipped=len(report.rejected),
+        classifier=classifier,
+        tagger=tagger,
+        enrichment=enrichment,
+        progress=not args.json,
+        segment_articles=args.segment_articles,
+        embedder=embedder,
+    )
+    summary = {
+        "index": str(result.index_dir),
+        "shards": result.layout.shards,
+        "articles": result.articles,
+        "passages": result.passages,
+        "shard_articles": [m.articles for m in result.manifests],
+        "segments": sum(len(m.segments) for m in result.manifests),
+        "skipped": result.skipped,
+        "seconds": result.seconds,
+        "passages_per_second": round(result.passages_per_second, 1),
+    }
+    _emit(
+        summary,
+        args.json,
+        f"indexed {result.articles} articles ({result.passages} passages) into "
+        f"{result.layout.shards} shards of {result.index_dir} "
+        f"({', '.join(str(n) for n in summary['shard_articles'])} articles) in "
+        f"{result.seconds} s; skipped {result.skipped} bad record(s)",
+    )
+    return EXIT_PARTIAL if report.rejected else EXIT_OK
+
+
 def _resume(index_dir: Path, articles: list) -> tuple[list, int]:
     """A progressive build killed part-way continues: the articles its last commit does
     not hold yet, and how many it holds (0: start afresh)."""
@@ -240,15 +332,29 @@ def _resume(index_dir: Path, articles: list) -> tuple[list, int]:
 
 
 def _writer(args: argparse.Namespace, command: str, with_heads: bool):
-    """An open writer for ``args.index``, with the heads that labelled it."""
+    """An open writer for ``args.index``, with the heads that labelled it (a sharded
+    index: a :class:`indexer.shards.ShardedWriter`, routing each id to its shard)."""
     from indexer.manifest import read_manifest
+    from indexer.shards import ShardedWriter, is_sharded, read_layout
     from indexer.writer import IndexWriter
 
-    manifest = read_manifest(args.index)
+    if is_sharded(args.index):
+        layout = read_layout(args.index)
+        manifest = read_manifest(layout.paths(args.index)[0])
+    else:
+        manifest = read_manifest(args.index)
     classifier = tagger = None
     if with_heads and manifest.enrichment:
         names = {k: manifest.enrichment.get(k) for k in ("topic", "tagger")}
         classifier, tagger, _ = _enrichers(names, args.precision, command)
+    if is_sharded(args.index):
+        return ShardedWriter(
+            args.index,
+            classifier=classifier,
+            tagger=tagger,
+            wait_s=args.wait,
+            progress=not args.json,
+        )
     return IndexWriter(
         args.index,
         classifier=classifier,
@@ -360,7 +466,27 @@ def run_merge(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     from indexer.manifest import read_manifest
+    from indexer.shards import is_sharded, read_layout
 
+    if is_sharded(args.index):  # the layout, then each shard's commit in brief
+        layout = read_layout(args.index)
+        info = dataclasses.asdict(layout)
+        info["shard_commits"] = []
+        for name, path in zip(layout.dirs, layout.paths(args.index)):
+            m = read_manifest(path)
+            info["shard_commits"].append(
+                {
+                    "shard": name,
+                    "generation": m.generation,
+                    "articles": m.articles,
+                    "passages": m.passages,
+                    "deleted": m.deleted,
+                    "segments": [s.name for s in m.segments],
+                }
+            )
+        info["articles"] = sum(c["articles"] for c in info["shard_commits"])
+        print(json.dumps(info, indent=2))
+        return 0
     manifest = read_manifest(args.index)
     info = dataclasses.asdict(manifest)
     info["deleted"] = manifest.deleted

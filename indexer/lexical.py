@@ -44,6 +44,20 @@ Two segments, one passage deleted: statistics cover the live passages only.
 (3, 2, 2.0)
 >>> [int(i) for i in view.retrieve("oil", k=5).ids]
 [0, 2]
+
+Sharded: each shard reports its :class:`TermStats` for the query's terms, the sums are
+the collection's, and every shard scores with them (Elasticsearch's
+``dfs_query_then_fetch``), so its scores are those of one index holding every shard.
+
+>>> shards = [BM25Index.over([a]), BM25Index.over([b])]
+>>> tokens = ["oil"]
+>>> total = TermStats.sum([s.term_stats(tokens) for s in shards])
+>>> total.n, total.df
+(3, {'oil': 2})
+>>> one = BM25Index.over([a, b]).scores_of_tokens(tokens)
+>>> split = [s.scores_of_tokens(tokens, total) for s in shards]
+>>> bool(np.allclose(one, np.concatenate(split)))
+True
 """
 
 from __future__ import annotations
@@ -76,6 +90,44 @@ class Hits:
 
     ids: np.ndarray
     scores: np.ndarray
+
+
+@dataclass(frozen=True)
+class TermStats:
+    """The collection statistics BM25 needs for a query's terms: live passages ``n``,
+    their total token count, and each term's document frequency (live passages).
+
+    One index reports its own (:meth:`BM25Index.term_stats`); the shards of a sharded
+    index report theirs and the coordinator adds them up (:meth:`sum`).
+
+    >>> TermStats.sum([TermStats(2, 6, {"oil": 1}), TermStats(3, 9, {"oil": 2, "gas": 1})])
+    TermStats(n=5, total_length=15, df={'oil': 3, 'gas': 1})
+    >>> TermStats(5, 15, {}).avg_length
+    3.0
+    """
+
+    n: int
+    total_length: int
+    df: dict[str, int]
+
+    @property
+    def avg_length(self) -> float:
+        return self.total_length / self.n if self.n else 0.0
+
+    @staticmethod
+    def sum(parts: Sequence[TermStats]) -> TermStats:
+        df: dict[str, int] = {}
+        for part in parts:
+            for term, count in part.df.items():
+                df[term] = df.get(term, 0) + int(count)
+        return TermStats(sum(int(p.n) for p in parts), sum(int(p.total_length) for p in parts), df)
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "total_length": self.total_length, "df": dict(self.df)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TermStats:
+        return cls(int(data["n"]), int(data["total_length"]), dict(data["df"]))
 
 
 class Tokenizer:
@@ -373,6 +425,9 @@ class BM25Index:
         self._live_all = None if alive.all() else alive
         self.n_live = int(alive.sum())
         self.avg_length = float(lengths[alive].mean()) if self.n_live else 0.0
+        self._lengths = lengths
+        #: the token count of the live passages (their share of the collection's length)
+        self.total_length = int(lengths[alive].sum()) if self.n_live else 0
         # Per passage: 1 - b + b * len / avglen, the length normalisation of every variant.
         self._norm = 1 - self.b + self.b * lengths / (self.avg_length or 1.0)
         self._indexed = True
@@ -395,40 +450,61 @@ class BM25Index:
             raise RuntimeError("the BM25 index is empty: call index(), over() or load() first")
         return self.scores_of_tokens(self.tokenizer(query))
 
-    def scores_of_tokens(self, tokens: Sequence[str]) -> np.ndarray:
-        """:meth:`scores` for a tokenized query; a repeated token counts once per occurrence."""
+    def _gather(self, term: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The live postings of ``term`` in each segment: (global passage numbers, tfs)."""
+        gathered = []
+        for seg, mask, start in zip(
+            self._segments, self._live, self._offsets.tolist(), strict=False
+        ):
+            docs, tfs = seg.lookup(term)
+            if mask is not None and len(docs):
+                alive = mask[docs]
+                docs, tfs = docs[alive], tfs[alive]
+            if len(docs):
+                gathered.append((docs + np.int64(start) if start else docs, tfs))
+        return gathered
+
+    def term_stats(self, tokens: Sequence[str]) -> TermStats:
+        """This index's statistics for ``tokens`` (a tokenized query): what a shard
+        reports before the query is scored with the sums of every shard's."""
+        df = {t: sum(len(d) for d, _ in self._gather(t)) for t in dict.fromkeys(tokens)}
+        return TermStats(self.n_live, self.total_length, df)
+
+    def scores_of_tokens(self, tokens: Sequence[str], stats: TermStats | None = None) -> np.ndarray:
+        """:meth:`scores` for a tokenized query; a repeated token counts once per occurrence.
+
+        ``stats``: score with these collection statistics (N, mean length, document
+        frequencies: the sums over the shards of a sharded index) instead of this
+        index's own; the formulas are the same.
+        """
         scores = np.zeros(len(self), dtype=np.float32)
         counts: dict[str, int] = {}
         for t in tokens:
             counts[t] = counts.get(t, 0) + 1
+        n_live = self.n_live if stats is None else stats.n
+        norm = self._norm
+        if stats is not None:
+            norm = 1 - self.b + self.b * self._lengths / (stats.avg_length or 1.0)
         absent = 0.0  # bm25l, bm25+: the score of a passage without the term is not 0
         for term, count in counts.items():
-            gathered = []
-            df = 0
-            for seg, mask, start in zip(
-                self._segments, self._live, self._offsets.tolist(), strict=False
-            ):
-                docs, tfs = seg.lookup(term)
-                if mask is not None and len(docs):
-                    alive = mask[docs]
-                    docs, tfs = docs[alive], tfs[alive]
-                if len(docs):
-                    gathered.append((docs + np.int64(start) if start else docs, tfs))
-                    df += len(docs)
+            gathered = self._gather(term)
+            df = sum(len(d) for d, _ in gathered) if stats is None else stats.df.get(term, 0)
             if df == 0:
                 continue  # unknown to the live passages, as in a fresh index of them
-            idf = _idf(self.method, df, self.n_live)
+            idf = _idf(self.method, df, n_live)
             zero = 0.0
             if self.method in ("bm25l", "bm25+"):
                 zero = idf * float(self._tf_part(np.zeros(1), 1.0)[0])
                 absent += count * zero
+            if not gathered:
+                continue  # in other shards only
             # One vectorised pass over the term's live postings of all segments.
             if len(gathered) == 1:
                 idx, tfs = gathered[0]
             else:
                 idx = np.concatenate([g[0] for g in gathered])
                 tfs = np.concatenate([g[1] for g in gathered])
-            part = idf * self._tf_part(tfs.astype(np.float64), self._norm[idx])
+            part = idf * self._tf_part(tfs.astype(np.float64), norm[idx])
             scores[idx] += (count * (part - zero)).astype(np.float32)
         if absent:
             if self._live_all is None:
@@ -437,12 +513,24 @@ class BM25Index:
                 scores[self._live_all] += np.float32(absent)
         return scores
 
-    def retrieve(self, query: str, k: int = 10, mask: np.ndarray | None = None) -> Hits:
+    def retrieve(
+        self,
+        query: str,
+        k: int = 10,
+        mask: np.ndarray | None = None,
+        *,
+        tokens: Sequence[str] | None = None,
+        stats: TermStats | None = None,
+    ) -> Hits:
         """The ``k`` best passages with a positive score, restricted to ``mask`` if given.
 
-        A deleted passage never comes back: its score is 0.
+        A deleted passage never comes back: its score is 0. ``tokens``: the query
+        already tokenized; ``stats``: score with collection statistics (a shard of a
+        sharded index; :meth:`scores_of_tokens`).
         """
-        scores = self.scores(query)
+        if not self._indexed:
+            raise RuntimeError("the BM25 index is empty: call index(), over() or load() first")
+        scores = self.scores_of_tokens(self.tokenizer(query) if tokens is None else tokens, stats)
         if mask is not None:
             scores = np.where(mask, scores, np.float32(0))
         positive = np.flatnonzero(scores > 0)

@@ -58,12 +58,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="list every near-duplicate version of a story as its own result",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--shard-backend",
+        choices=["ray", "local"],
+        default=None,
+        help="a sharded index: search its shards in Ray actors (default) or in this process",
+    )
+    parser.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="a sharded index: the Ray cluster to use (default: RAY_ADDRESS, else a local Ray)",
+    )
     parser.set_defaults(func=run_search)
 
 
 def run_search(args: argparse.Namespace) -> int:
     from heads.loaders import load_heads
-    from newsrank.cli import EXIT_USAGE
+    from newsrank.cli import EXIT_ERROR, EXIT_USAGE
     from newsrank.errors import QueryError
     from ranker.request import SearchRequest, parse_entity
     from ranker.search import Searcher
@@ -83,9 +95,35 @@ def run_search(args: argparse.Namespace) -> int:
     heads = load_heads(heads_config, roles=("reranker", "reader"))
     for warning in heads.warnings:
         print(f"newsrank search: {warning}", file=sys.stderr)
-    searcher = Searcher.open(
-        args.index, config=config, reranker=heads.reranker, reader=heads.reader, heads=heads_config
-    )
+    from indexer.shards import is_sharded
+    from newsrank.errors import NewsrankError
+
+    index = None
+    if is_sharded(args.index):
+        from ranker.sharded import ShardedIndex
+
+        try:
+            index = ShardedIndex.open(
+                args.index,
+                backend=args.shard_backend,
+                ef_search=config.hnsw_ef_search,
+                address=args.ray_address,
+            )
+        except NewsrankError as exc:
+            print(f"newsrank search: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+    if index is not None:
+        searcher = Searcher(
+            index, config=config, reranker=heads.reranker, reader=heads.reader, heads=heads_config
+        )
+    else:
+        searcher = Searcher.open(
+            args.index,
+            config=config,
+            reranker=heads.reranker,
+            reader=heads.reader,
+            heads=heads_config,
+        )
     request = SearchRequest(
         args.query,
         args.k,
@@ -107,6 +145,8 @@ def run_search(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(response.to_dict(), ensure_ascii=False))
         return 0
+    for warning in response.shards.get("warnings", []):
+        print(f"newsrank search: {warning}", file=sys.stderr)
     if not response.results:
         print(f"no results for {response.query!r}")
     for answer in response.answers[:1]:

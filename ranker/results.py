@@ -66,6 +66,9 @@ class SearchResponse:
     degraded: list[str] = field(default_factory=list)
     #: "did you mean": the query with misspelled words corrected, None when none is
     suggestion: str | None = None
+    #: the shards that answered: ``{"total", "ok", "failed"}`` (an unsharded index is one
+    #: shard), with ``"warnings"`` when some did not (``ranker.sharded``)
+    shards: dict = field(default_factory=lambda: {"total": 1, "ok": 1, "failed": 0})
 
     @property
     def pages(self) -> int:
@@ -84,4 +87,5 @@ class SearchResponse:
             "facets": self.facets,
             "degraded": self.degraded,
             "suggestion": self.suggestion,
+            "shards": self.shards,
         }

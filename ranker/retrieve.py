@@ -51,8 +51,10 @@ class Retriever:
         mask: np.ndarray | None,
         timings: dict[str, float],
         vector: np.ndarray | None = None,
+        shards: object | None = None,
     ) -> dict[str, Hits]:
-        """Each stage's passages, best first; ``vector``: the query's embedding if known."""
+        """Each stage's passages, best first; ``vector``: the query's embedding if known;
+        ``shards``: which shards answered, for a sharded index (``ranker.sharded``)."""
         hits: dict[str, Hits] = {}
         if "bm25" in self.stages:
             t = time.perf_counter()

@@ -47,6 +47,7 @@ from ranker.request import SearchRequest, validate_request
 from ranker.rerank import RerankStage
 from ranker.results import SearchResponse
 from ranker.retrieve import QueryEncoder, Retriever, ms_since
+from ranker.sharded import ShardedIndex, ShardedRetriever, ShardTally
 from ranker.suggest import Suggester, suggester_for
 
 _KEEP = object()  # "keep this searcher's head" in :meth:`Searcher.configured`
@@ -74,9 +75,12 @@ class Searcher:
         self.embedder = embedder if embedder is not None else index.open_embedder()
         index.check_embedder(self.embedder)
         self.reranker, self.reader = reranker, reader
-        self.retriever = Retriever(
-            index.bm25, index.dense, self.embedder, stages=self.config.stages
-        )
+        if isinstance(index, ShardedIndex):
+            self.retriever = ShardedRetriever(index, self.embedder, stages=self.config.stages)
+        else:
+            self.retriever = Retriever(
+                index.bm25, index.dense, self.embedder, stages=self.config.stages
+            )
         self.rerank_stage = (
             RerankStage(reranker, index.store, weight=self.heads.rerank_weight)
             if reranker is not None and self.heads.rerank_depth > 0
@@ -107,9 +111,17 @@ class Searcher:
         **parts: object,
     ) -> Searcher:
         """Open ``index_dir`` read-only and search it (``parts``: the constructor's
-        ``embedder``, ``heads``, ``reranker``, ``reader``, ``fulltext``)."""
+        ``embedder``, ``heads``, ``reranker``, ``reader``, ``fulltext``). A sharded index
+        (``indexer.shards``) opens as a :class:`ranker.sharded.ShardedIndex`, its shards
+        searched by Ray actors (``NEWSRANK_SHARD_BACKEND=local``: in this process)."""
+        from indexer.shards import is_sharded
+
         config = config or SearchConfig()
-        index = IndexReader.open(index_dir, ef_search=config.hnsw_ef_search)
+        index: IndexReader | ShardedIndex
+        if is_sharded(index_dir):
+            index = ShardedIndex.open(index_dir, ef_search=config.hnsw_ef_search)
+        else:
+            index = IndexReader.open(index_dir, ef_search=config.hnsw_ef_search)
         return cls(index, config=config, **parts)  # type: ignore[arg-type]
 
     def configured(
@@ -214,14 +226,16 @@ class Searcher:
         vector: np.ndarray | None = None,
         budget: Budget | None = None,
         degraded: list[str] | None = None,
+        shards: ShardTally | None = None,
     ) -> Ranking:
-        """Retrieve, fuse, rerank and the freshness boost: the relevance order."""
+        """Retrieve, fuse, rerank and the freshness boost: the relevance order
+        (``shards``: gets which shards answered, for a sharded index)."""
         budget = budget or Budget()
         mask = self._passage_mask(request)
         # newest first: the same matching set on every page, or paging would skip and repeat
         pages = 1 if request.sort == "date" else request.page
         depth = min(max(self.config.candidates, 3 * pages * request.k), self.config.max_candidates)
-        hits = self.retriever.run(request.query, depth, mask, timings, vector)
+        hits = self.retriever.run(request.query, depth, mask, timings, vector, shards=shards)
         t = time.perf_counter()
         ranking = fuse(hits, self.store.passage_article, self.config)
         timings["fuse"] = ms_since(t)
@@ -325,8 +339,9 @@ class Searcher:
         request = self.validate(request)
         timings: dict[str, float] = {}
         degraded: list[str] = []
+        shards = ShardTally(getattr(self.index, "n_shards", 1))
         # the reader reads the most relevant articles, whatever order the page is in
-        ranking = self._rank_relevance(request, timings, vector, budget, degraded)
+        ranking = self._rank_relevance(request, timings, vector, budget, degraded, shards)
         collapsed = self._collapse(request, ranking, timings)
         ranking = collapsed.ranking
         answers: list[FoundAnswer] = []
@@ -361,6 +376,7 @@ class Searcher:
             facets=facets,
             degraded=degraded,
             suggestion=suggestion,
+            shards=shards.to_dict(),
         )
 
     def search_many(self, requests: Sequence[SearchRequest]) -> list[SearchResponse]:

@@ -32,6 +32,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from indexer.article import Article
 from indexer.ingest import make_article
+from indexer.shards import ShardedWriter, is_sharded
 from indexer.writer import IndexWriter
 from newsrank.config import HeadsConfig, WebConfig
 from newsrank.errors import IndexLockedError, IndexWriteError, NewsrankError
@@ -207,7 +208,10 @@ def _locked(engine: Engine, change: Callable[[IndexWriter], dict]) -> dict:
     try:
         searcher = engine.current()
         left = max(wait_s - (time.monotonic() - start), 0.0)
-        writer = IndexWriter(searcher.index_dir, embedder=searcher.embedder, wait_s=left)
+        if is_sharded(searcher.index_dir):  # each article routed to the shard owning its id
+            writer = ShardedWriter(searcher.index_dir, embedder=searcher.embedder, wait_s=left)
+        else:
+            writer = IndexWriter(searcher.index_dir, embedder=searcher.embedder, wait_s=left)
         try:
             with writer:
                 if writer.enrichment:

@@ -71,7 +71,7 @@ class Engine:
         #: one thread reopens at a time; the others wait for its searcher
         self._reopen_lock = threading.Lock()
         #: the commit whose reopen failed (not retried until another commit lands)
-        self._failed_stamp: tuple[int, int] | None = None
+        self._failed_stamp: object | None = None
         #: writes through this process, one at a time (``web.admin``)
         self.write_lock = threading.Lock()
         #: the index's own topic classifier and tagger when they are not ``topic`` and
@@ -95,9 +95,7 @@ class Engine:
         searcher = self._searcher
         if searcher.index.is_current():
             return searcher
-        if self._failed_stamp is not None and commit_stamp(searcher.index_dir) == (
-            self._failed_stamp
-        ):
+        if self._failed_stamp is not None and _stamp(searcher) == self._failed_stamp:
             return searcher
         return self.refresh()
 
@@ -112,7 +110,7 @@ class Engine:
             try:
                 reader = searcher.index.reopen()
             except Exception as exc:  # vanished files, a corrupt commit: keep serving
-                self._failed_stamp = commit_stamp(searcher.index_dir)
+                self._failed_stamp = _stamp(searcher)
                 message = (
                     f"cannot open the newest commit of {searcher.index_dir} ({exc}); still "
                     f"serving generation {searcher.index.generation}"
@@ -182,6 +180,13 @@ class Engine:
     @property
     def polling(self) -> bool:
         return self._poller is not None and self._poller.is_alive()
+
+
+def _stamp(searcher: Searcher) -> object:
+    """What changes when the index commits: the manifest's (inode, mtime); for a sharded
+    index, every shard's (``ranker.sharded.ShardedIndex.newest_stamp``)."""
+    newest = getattr(searcher.index, "newest_stamp", None)
+    return newest() if newest is not None else commit_stamp(searcher.index_dir)
 
 
 def _poll(ref: weakref.ref[Engine], stop: threading.Event, interval: float) -> None:

@@ -218,6 +218,17 @@ def _schemas() -> dict[str, Any]:
                     "description": "did you mean: the query with words unknown to the "
                     "index (or far rarer than a close spelling) corrected; null when none is",
                 },
+                "shards": _obj(
+                    ["total", "ok", "failed"],
+                    {
+                        "total": {"type": "integer", "minimum": 1},
+                        "ok": _OFFSET,
+                        "failed": _OFFSET,
+                        "warnings": {"type": "array", "items": _STR},
+                    },
+                    description="the shards that answered (an unsharded index is one); "
+                    "when some failed, the results are the others' and warnings say which",
+                ),
             },
         ),
         "Article": _obj(

@@ -1,0 +1,595 @@
+"""Search over a sharded index: fan out to the shards, merge their top lists.
+
+A sharded index (:mod:`indexer.shards`) is N segmented indexes. Each shard is searched
+by a :class:`ShardSearcher` (its :class:`indexer.reader.IndexReader`: BM25 postings and
+FAISS vectors), in this process (:class:`LocalBackend`) or in a Ray actor per shard
+(:class:`ranker.cluster.RayBackend`); both are a :class:`ShardBackend`. The coordinator,
+:class:`ShardedIndex`, holds what the later stages need of every shard: the article
+stores (one commit-wide :class:`indexer.store.ArticleStore`, shard after shard) and the
+near-duplicate signatures. It looks like an ``IndexReader`` to the :class:`Searcher`,
+so fusion, rerank, read, collapse, facets and rendering run unchanged on the merged
+candidates, with the heads loaded once, in the coordinator.
+
+A query, per stage:
+
+- **bm25**, two rounds as Elasticsearch's ``dfs_query_then_fetch``: every shard reports
+  its :class:`indexer.lexical.TermStats` for the query's terms (live passages, their
+  total length, each term's document frequency); the coordinator adds them up and every
+  shard scores its passages with the sums and returns its ``depth`` best. Scores are
+  then those of one index holding every shard's passages.
+- **dense**: one round, each shard's ``depth`` nearest (exact per shard for flat
+  FAISS indexes, so the merged list is the global one).
+
+The coordinator merges each stage's per-shard lists by score (ties: lower
+commit-wide passage number first) and keeps ``depth``. Shard passage ``p`` is
+commit-wide ``passage_base[shard] + p``; a request's filter is the commit-wide passage
+mask, cut into each shard's range.
+
+Faults: a shard that fails a round (its process died, a timeout) is asked once more
+(the Ray backend's actors are restarted by Ray); a shard that fails again is left out
+of the answer, which says so: ``"shards": {"total": N, "ok": N - 1, "failed": 1}``
+and a warning. A search never fails because a shard did.
+
+Commits: each call names the shard commit (generation) the coordinator holds; a shard
+searcher keeps the commit it was asked for and the newest one, so a search that started
+on a commit finishes on it while the shards reopen.
+
+>>> merge_hits([Hits(np.array([1, 0]), np.array([0.9, 0.5], "float32")),
+...             Hits(np.array([0]), np.array([0.7], "float32"))], [0, 10], k=2).ids.tolist()
+[1, 10]
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from indexer.dense import Embedder
+from indexer.duplicates import DuplicateGroups, commit_signatures, duplicate_groups
+from indexer.lexical import Hits, TermStats, Tokenizer
+from indexer.manifest import Manifest
+from indexer.reader import IndexReader, commit_stamp
+from indexer.shards import ShardCommit, ShardLayout, read_layout, summed_manifest
+from indexer.store import ArticleStore
+from newsrank.config import IndexConfig
+from newsrank.errors import IndexMismatchError, NewsrankError
+from ranker.retrieve import QueryEncoder, Retriever, ms_since
+
+log = logging.getLogger(__name__)
+
+#: backends a sharded index can be searched with (``NEWSRANK_SHARD_BACKEND``)
+BACKENDS = ("ray", "local")
+
+
+class ShardGenerationError(NewsrankError):
+    """A shard was asked for a commit it no longer (or does not yet) hold."""
+
+
+class ShardSearcher:
+    """The search stages of one shard: what a Ray actor holds (or the local backend).
+
+    Holds the newest commit it has opened and the commit before it; every call names
+    the commit (``generation``) it is for.
+    """
+
+    def __init__(self, directory: str | Path, ef_search: int = 128) -> None:
+        self.directory = Path(directory)
+        self.ef_search = ef_search
+        reader = IndexReader.open(self.directory, ef_search=ef_search)
+        self._readers: dict[int, IndexReader] = {reader.generation: reader}
+        self._newest = reader
+        self._lock = threading.Lock()
+
+    @property
+    def reader(self) -> IndexReader:
+        return self._newest
+
+    def pid(self) -> int:
+        """The process this shard searcher runs in (tests kill it)."""
+        return os.getpid()
+
+    def generation(self) -> int:
+        return self._newest.generation
+
+    def node(self) -> str | None:
+        """The Ray node this shard searcher runs on (None: not in a Ray worker)."""
+        ray = sys.modules.get("ray")
+        if ray is None or not ray.is_initialized():
+            return None
+        return str(ray.get_runtime_context().get_node_id())
+
+    def reopen(self) -> int:
+        """Open the newest commit (keeping the previous one); its generation."""
+        with self._lock:
+            fresh = self._newest.reopen()
+            if fresh is not None:
+                self._readers = {self._newest.generation: self._newest, fresh.generation: fresh}
+                self._newest = fresh
+            return self._newest.generation
+
+    def _at(self, generation: int) -> IndexReader:
+        reader = self._readers.get(generation)
+        if reader is None and generation > self._newest.generation:
+            self.reopen()
+            reader = self._readers.get(generation)
+        if reader is None:
+            raise ShardGenerationError(
+                f"shard {self.directory} holds commits {sorted(self._readers)}, not "
+                f"{generation}: reopen the sharded index"
+            )
+        return reader
+
+    def stats(self, generation: int, tokens: Sequence[str]) -> TermStats:
+        return self._at(generation).bm25.term_stats(tokens)
+
+    def bm25(
+        self,
+        generation: int,
+        tokens: Sequence[str],
+        k: int,
+        mask: np.ndarray | None,
+        stats: TermStats,
+    ) -> Hits:
+        bm25 = self._at(generation).bm25
+        return bm25.retrieve("", k, mask, tokens=tokens, stats=stats)
+
+    def dense(self, generation: int, vector: np.ndarray, k: int, mask: np.ndarray | None) -> Hits:
+        dense = self._at(generation).dense
+        if len(dense) == 0:
+            return _no_hits()
+        return dense.search(vector, k, mask)
+
+    def vectors_of(self, generation: int, pids: Sequence[int]) -> np.ndarray:
+        return self._at(generation).dense.vectors_of(pids)
+
+
+@dataclass(frozen=True)
+class ShardReply:
+    """One shard's answer to one call: ``value``, or the ``error`` it failed with."""
+
+    shard: int
+    value: Any = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Pending(Protocol):
+    def result(self) -> list[ShardReply]:
+        """Every shard's reply, in shard order (waiting for them)."""
+        ...
+
+
+class ShardBackend(Protocol):
+    """Runs a :class:`ShardSearcher` method on every shard asked (``calls``: shard ->
+    positional arguments), concurrently where it can; a failing shard is retried once,
+    then answers with its ``error``, never raises."""
+
+    n: int
+
+    def submit(self, method: str, calls: dict[int, tuple]) -> Pending: ...
+
+    def reopen(self) -> list[int]:
+        """Every shard searcher's newest generation after reopening."""
+        ...
+
+    def commits(self, previous: Sequence[ShardCommit] | None) -> list[ShardCommit] | None:
+        """What the coordinator needs of each shard's commit, when the backend holds it
+        (in process); None: the coordinator reads it from the shard directories."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class _Done:
+    replies: list[ShardReply]
+
+    def result(self) -> list[ShardReply]:
+        return self.replies
+
+
+class LocalBackend:
+    """Every shard searched in this process, one after another: no Ray needed (tests,
+    small indexes). A shard whose call raises is retried once, then reported failed."""
+
+    def __init__(self, layout: ShardLayout, directory: Path, ef_search: int = 128) -> None:
+        self.n = layout.shards
+        self.names = layout.dirs
+        self.searchers = [ShardSearcher(p, ef_search) for p in layout.paths(directory)]
+
+    def submit(self, method: str, calls: dict[int, tuple]) -> Pending:
+        replies = []
+        for shard, args in sorted(calls.items()):
+            error = ""
+            for _ in range(2):
+                try:
+                    value = getattr(self.searchers[shard], method)(*args)
+                except Exception as exc:  # a shard's failure is reported, not raised
+                    error = f"{type(exc).__name__}: {exc}"
+                    continue
+                replies.append(ShardReply(shard, value))
+                break
+            else:
+                replies.append(ShardReply(shard, error=error))
+        return _Done(replies)
+
+    def reopen(self) -> list[int]:
+        return [s.reopen() for s in self.searchers]
+
+    def commits(self, previous: Sequence[ShardCommit] | None) -> list[ShardCommit]:
+        return [ShardCommit.of_reader(n, s.reader) for n, s in zip(self.names, self.searchers)]
+
+    def close(self) -> None:
+        pass
+
+
+def merge_hits(parts: Sequence[Hits], bases: Sequence[int], k: int) -> Hits:
+    """The ``k`` best of several shards' hits (shard passage + its base = commit-wide
+    passage), by score, ties by commit-wide passage number."""
+    if not parts:
+        return _no_hits()
+    ids = np.concatenate([np.asarray(h.ids, np.int64) + int(b) for h, b in zip(parts, bases)])
+    scores = np.concatenate([np.asarray(h.scores, np.float32) for h in parts])
+    order = np.lexsort((ids, -scores))[: max(k, 0)]
+    return Hits(ids=ids[order], scores=scores[order])
+
+
+def _no_hits() -> Hits:
+    return Hits(ids=np.zeros(0, dtype=np.int64), scores=np.zeros(0, dtype=np.float32))
+
+
+@dataclass
+class ShardTally:
+    """Which shards answered a search: the response's ``shards`` field."""
+
+    total: int
+    failed: dict[int, str] = field(default_factory=dict)  # shard -> what went wrong
+
+    def record(self, replies: Sequence[ShardReply]) -> None:
+        for reply in replies:
+            if not reply.ok:
+                self.failed.setdefault(reply.shard, str(reply.error))
+
+    def to_dict(self) -> dict:
+        data: dict = {
+            "total": self.total,
+            "ok": self.total - len(self.failed),
+            "failed": len(self.failed),
+        }
+        if self.failed:
+            data["warnings"] = [
+                f"shard {s} did not answer ({why}); results are from the other shards"
+                for s, why in sorted(self.failed.items())
+            ]
+        return data
+
+
+class ShardedIndex:
+    """One commit of every shard, seen as one index by the searcher (the surface of
+    :class:`indexer.reader.IndexReader` it uses: ``store``, ``bm25``, ``dense``,
+    ``manifest``, ``duplicates``, ``reopen``...). Numbers are commit-wide: shard 0's
+    articles and passages first, then shard 1's, ..."""
+
+    def __init__(
+        self,
+        directory: Path,
+        layout: ShardLayout,
+        backend: ShardBackend,
+        commits: Sequence[ShardCommit],
+        ef_search: int = 128,
+    ) -> None:
+        self.directory, self.layout, self.backend = directory, layout, backend
+        self.commits = list(commits)
+        self.ef_search = ef_search
+        self.store = ArticleStore(
+            [p for c in self.commits for p in c.parts],
+            labelled=any(bool(c.manifest.enrichment) for c in self.commits),
+        )
+        sizes = [c.n_passages for c in self.commits]
+        #: the first commit-wide passage number of each shard
+        self.passage_base = np.cumsum([0, *sizes])[:-1].astype(np.int64)
+        self.passage_sizes = sizes
+        self.manifest: Manifest = summed_manifest(
+            [c.manifest for c in self.commits], [c.name for c in self.commits]
+        )
+        self.bm25 = ShardedBM25(self)
+        self.dense = ShardedDense(self)
+        self._lazy: dict = {}
+        self._lazy_lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: str | Path,
+        *,
+        backend: str | ShardBackend | None = None,
+        ef_search: int = 128,
+        address: str | None = None,
+    ) -> ShardedIndex:
+        """Open the sharded index at ``index_dir``: ``backend`` ``"ray"`` (one actor per
+        shard; the default, or ``NEWSRANK_SHARD_BACKEND``), ``"local"`` (this process)
+        or a ready :class:`ShardBackend`; ``address``: the Ray cluster (default: the
+        ``RAY_ADDRESS`` variable, else a local Ray started for this process)."""
+        directory = Path(index_dir)
+        layout = read_layout(directory)
+        if backend is None:
+            backend = os.environ.get("NEWSRANK_SHARD_BACKEND", "ray")
+        if backend == "local":
+            backend = LocalBackend(layout, directory, ef_search)
+        elif backend == "ray":
+            from ranker.cluster import RayBackend
+
+            backend = RayBackend(layout, directory, ef_search=ef_search, address=address)
+        elif isinstance(backend, str):
+            raise ValueError(f"shard backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+        commits = _synced(backend, layout, directory, None)
+        return cls(directory, layout, backend, commits, ef_search)
+
+    # -- the IndexReader surface
+
+    @property
+    def n_shards(self) -> int:
+        return self.layout.shards
+
+    @property
+    def generation(self) -> int:
+        return self.manifest.generation
+
+    @property
+    def generations(self) -> list[int]:
+        return [c.generation for c in self.commits]
+
+    @property
+    def settings(self) -> IndexConfig:
+        return IndexConfig(**self.manifest.settings)
+
+    def is_current(self) -> bool:
+        """Whether every shard's newest commit is the one held (one ``stat`` each)."""
+        return all(c.is_current() for c in self.commits)
+
+    def newest_stamp(self) -> tuple:
+        """What changes when any shard commits: every shard manifest's (inode, mtime)."""
+        return tuple(commit_stamp(c.directory) for c in self.commits)
+
+    def reopen(self) -> ShardedIndex | None:
+        """The newest commit of every shard (shard searchers reopened too), or None when
+        nothing changed; segments the commits share are not reopened."""
+        if self.is_current():
+            return None
+        commits = _synced(self.backend, self.layout, self.directory, self.commits)
+        if [c.generation for c in commits] == self.generations:
+            return None
+        return ShardedIndex(self.directory, self.layout, self.backend, commits, self.ef_search)
+
+    def duplicates(self, wait: bool = True) -> DuplicateGroups:
+        """Near-duplicate groups over the live articles of every shard (a story's
+        versions in two shards are one group), computed on first use and kept."""
+        with self._lazy_lock:
+            groups = self._lazy.get("duplicates")
+            if groups is None:
+                t = time.perf_counter()
+                sigs = commit_signatures(
+                    [m for c in self.commits for m in c.minhash],
+                    [p.store.n_articles for p in self.store.parts],
+                )
+                labels = duplicate_groups(
+                    sigs, self.settings.duplicate_threshold, live=self.store.live
+                )
+                groups = self._lazy["duplicates"] = DuplicateGroups.of(labels)
+                self._lazy["duplicate_seconds"] = time.perf_counter() - t
+            return groups
+
+    @property
+    def duplicate_seconds(self) -> float | None:
+        return self._lazy.get("duplicate_seconds")
+
+    def open_embedder(self) -> Embedder:
+        settings = self.settings
+        embedder = Embedder(
+            self.manifest.embedder,
+            max_length=settings.embed_max_length,
+            precision=settings.embed_precision,
+        )
+        self.check_embedder(embedder)
+        return embedder
+
+    def check_embedder(self, embedder: object) -> None:
+        dim = getattr(embedder, "dim", self.manifest.embedding_dim)
+        if self.manifest.segments and dim != self.manifest.embedding_dim:
+            name = getattr(embedder, "model_name", type(embedder).__name__)
+            raise IndexMismatchError(
+                f"embedder {name!r} gives {dim}-d vectors but the index {self.directory} "
+                f"holds {self.manifest.embedding_dim}-d ones; use {self.manifest.embedder!r}"
+            )
+
+    def close(self) -> None:
+        self.backend.close()
+
+    # -- fan-out
+
+    def shard_masks(self, mask: np.ndarray | None) -> list[np.ndarray | None]:
+        """A commit-wide passage mask cut into each shard's range."""
+        if mask is None:
+            return [None] * self.n_shards
+        return [mask[int(b) : int(b) + n] for b, n in zip(self.passage_base, self.passage_sizes)]
+
+    def submit_dense(self, vector: np.ndarray, k: int, mask: np.ndarray | None) -> Pending:
+        masks = self.shard_masks(mask)
+        calls = {
+            i: (c.generation, vector, k, masks[i])
+            for i, c in enumerate(self.commits)
+            if self.passage_sizes[i] and (masks[i] is None or masks[i].any())
+        }
+        return self.backend.submit("dense", calls)
+
+    def merge(self, replies: Sequence[ShardReply], k: int, tally: ShardTally | None) -> Hits:
+        if tally is not None:
+            tally.record(replies)
+        ok = [r for r in replies if r.ok]
+        return merge_hits([r.value for r in ok], [self.passage_base[r.shard] for r in ok], k)
+
+    def search_bm25(
+        self, tokens: Sequence[str], k: int, mask: np.ndarray | None, tally: ShardTally | None
+    ) -> Hits:
+        """The two BM25 rounds: statistics from every shard, then each shard's top ``k``
+        scored with their sums; merged."""
+        gens = {i: (c.generation, list(tokens)) for i, c in enumerate(self.commits)}
+        stats_replies = self.backend.submit("stats", gens).result()
+        if tally is not None:
+            tally.record(stats_replies)
+        ok = [r for r in stats_replies if r.ok]
+        total = TermStats.sum([r.value for r in ok])
+        if not any(total.df.values()):
+            return _no_hits()
+        masks = self.shard_masks(mask)
+        # bm25l and bm25+ score a passage without any query term above 0: ask every shard
+        every = self.bm25.method in ("bm25l", "bm25+")
+        calls = {
+            r.shard: (self.commits[r.shard].generation, list(tokens), k, masks[r.shard], total)
+            for r in ok
+            if (every or any(r.value.df.values()))
+            and (masks[r.shard] is None or masks[r.shard].any())
+        }
+        return self.merge(self.backend.submit("bm25", calls).result(), k, tally)
+
+
+def _synced(
+    backend: ShardBackend,
+    layout: ShardLayout,
+    directory: Path,
+    previous: Sequence[ShardCommit] | None,
+) -> list[ShardCommit]:
+    """The coordinator's view of each shard at the generation its searcher holds
+    (reopening both until they agree: a writer may commit between the two)."""
+    for _ in range(5):
+        generations = backend.reopen()
+        held = backend.commits(previous)
+        if held is not None:
+            return held
+        commits = [
+            ShardCommit.open(name, path, previous[i] if previous else None)
+            for i, (name, path) in enumerate(zip(layout.dirs, layout.paths(directory)))
+        ]
+        if [c.generation for c in commits] == list(generations):
+            return commits
+        previous = commits
+    raise NewsrankError(
+        f"the shards of {directory} keep changing under the searcher (commits "
+        f"{[c.generation for c in commits]} against {generations}); try again"
+    )
+
+
+class ShardedBM25:
+    """The BM25 stage of a sharded index, as the retriever and renderer see it."""
+
+    def __init__(self, index: ShardedIndex) -> None:
+        self.index = index
+        settings = index.settings
+        self.tokenizer = Tokenizer()
+        self.method, self.k1, self.b = settings.bm25_method, settings.bm25_k1, settings.bm25_b
+
+    def __len__(self) -> int:
+        return int(sum(self.index.passage_sizes))
+
+    def retrieve(
+        self,
+        query: str,
+        k: int = 10,
+        mask: np.ndarray | None = None,
+        tally: ShardTally | None = None,
+    ) -> Hits:
+        return self.index.search_bm25(self.tokenizer(query), k, mask, tally)
+
+
+class ShardedDense:
+    """The dense stage of a sharded index: each shard's nearest, merged."""
+
+    def __init__(self, index: ShardedIndex) -> None:
+        self.index = index
+        self.kind = index.manifest.dense_kind
+
+    def __len__(self) -> int:
+        return int(sum(self.index.passage_sizes))
+
+    def search(
+        self,
+        query: np.ndarray,
+        k: int = 10,
+        mask: np.ndarray | None = None,
+        tally: ShardTally | None = None,
+    ) -> Hits:
+        replies = self.index.submit_dense(np.asarray(query, np.float32), k, mask).result()
+        return self.index.merge(replies, k, tally)
+
+    def vectors_of(self, pids: Sequence[int]) -> np.ndarray:
+        """The stored vectors of commit-wide passages (asked of their shards)."""
+        index = self.index
+        pids = [int(p) for p in pids]
+        shard_of = np.searchsorted(index.passage_base, pids, side="right") - 1
+        calls: dict[int, tuple] = {}
+        for shard in sorted(set(shard_of.tolist())):
+            local = [
+                p - int(index.passage_base[shard]) for p, s in zip(pids, shard_of) if s == shard
+            ]
+            calls[shard] = (index.commits[shard].generation, local)
+        replies = {r.shard: r for r in index.backend.submit("vectors_of", calls).result()}
+        rows, seen = [], dict.fromkeys(calls, 0)
+        for shard in shard_of.tolist():
+            reply = replies[shard]
+            if not reply.ok:
+                raise NewsrankError(f"shard {shard} did not answer: {reply.error}")
+            rows.append(reply.value[seen[shard]])
+            seen[shard] += 1
+        dim = index.manifest.embedding_dim
+        return np.stack(rows).astype(np.float32) if rows else np.zeros((0, dim), np.float32)
+
+
+class ShardedRetriever(Retriever):
+    """The retrieve stage over a sharded index: the dense round is sent first, the two
+    BM25 rounds run while the shards search their vectors, then both are merged."""
+
+    def __init__(
+        self, index: ShardedIndex, embedder: QueryEncoder, *, stages: Sequence[str]
+    ) -> None:
+        super().__init__(index.bm25, index.dense, embedder, stages=stages)  # type: ignore[arg-type]
+        self.index = index
+
+    def run(
+        self,
+        query: str,
+        depth: int,
+        mask: np.ndarray | None,
+        timings: dict[str, float],
+        vector: np.ndarray | None = None,
+        shards: ShardTally | None = None,
+    ) -> dict[str, Hits]:
+        hits: dict[str, Hits] = {}
+        pending = None
+        t = time.perf_counter()
+        if "dense" in self.stages:
+            if vector is None:
+                vector = self.embedder.encode([query], queries=True)[0]
+                timings["embed"] = ms_since(t)
+            t = time.perf_counter()
+            pending = self.index.submit_dense(np.asarray(vector, np.float32), depth, mask)
+        if "bm25" in self.stages:
+            tb = time.perf_counter()
+            hits["bm25"] = self.index.search_bm25(self.bm25.tokenizer(query), depth, mask, shards)
+            timings["bm25"] = ms_since(tb)
+        if pending is not None:
+            hits["dense"] = self.index.merge(pending.result(), depth, shards)
+            timings["dense"] = ms_since(t)  # sent before BM25: includes the overlap
+        hits = {stage: hits[stage] for stage in self.stages if stage in hits}
+        return hits
