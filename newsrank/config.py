@@ -91,6 +91,11 @@ class SearchConfig:
     # milliseconds a search may take before the optional stages (rerank, read) are
     # skipped for it (None: no budget); the web app sets WebConfig.search_budget_ms
     budget_ms: float | None = None
+    # "did you mean" needs a suggester built from every text of the index (seconds per
+    # 100,000 passages): True builds it on the first search that needs it (the library,
+    # the CLI); False answers without a suggestion until it is ready, while something
+    # else builds it (the web server, which then starts without reading every text)
+    suggest_wait: bool = True
 
     def __post_init__(self) -> None:
         if self.fusion not in ("rrf", "linear"):

@@ -48,7 +48,7 @@ from ranker.rerank import RerankStage
 from ranker.results import SearchResponse
 from ranker.retrieve import QueryEncoder, Retriever, ms_since
 from ranker.sharded import ShardedIndex, ShardedRetriever, ShardTally
-from ranker.suggest import Suggester, suggester_for
+from ranker.suggest import Suggester, ready_suggester, suggester_for
 
 _KEEP = object()  # "keep this searcher's head" in :meth:`Searcher.configured`
 
@@ -172,6 +172,11 @@ class Searcher:
         use (reading every text takes seconds on a large index, which ranking for
         evaluation never needs) and shared by every searcher over the same store."""
         return self._suggester if self._suggester is not None else suggester_for(self.store)
+
+    def ready_suggester(self) -> Suggester | None:
+        """This commit's suggester, or one shared over the same store, if built; else
+        None (nothing is read: see ``SearchConfig.suggest_wait``)."""
+        return self._suggester if self._suggester is not None else ready_suggester(self.store)
 
     def build_suggester(self) -> Suggester:
         """Build this commit's own suggester now (after :meth:`reopened`) and use it."""
@@ -363,7 +368,8 @@ class Searcher:
         results = self.renderer.run(request.query, page, ranking, answers, collapsed.duplicates)
         timings["render"] = ms_since(t)
         t = time.perf_counter()
-        suggestion = self.suggester.suggest(request.query)
+        suggester = self.suggester if self.config.suggest_wait else self.ready_suggester()
+        suggestion = suggester.suggest(request.query) if suggester is not None else None
         timings["suggest"] = ms_since(t)
         return SearchResponse(
             request.query,

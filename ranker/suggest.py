@@ -169,6 +169,12 @@ _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _CACHE_LOCK = threading.Lock()
 
 
+def ready_suggester(store: ArticleStore) -> Suggester | None:
+    """The suggester of an open store if one has been built, else None (never builds)."""
+    with _CACHE_LOCK:
+        return _CACHE.get(store)
+
+
 def suggester_for(store: ArticleStore) -> Suggester:
     """The suggester of an open store, built on first use and shared by every
     searcher over it."""

@@ -135,3 +135,43 @@ def test_the_page_links_the_suggestion_and_the_api_returns_it(client):
     assert "Did you mean" not in client.get("/?q=pandemic").get_data(as_text=True)
     data = client.get("/api/search?q=pandmic+outbrek").get_json()
     assert data["suggestion"] == "pandemic outbreak"
+
+
+def test_a_server_searcher_answers_before_its_suggester_is_built(index_dir, embedder):
+    from newsrank.config import SearchConfig
+    from ranker.search import Searcher
+
+    fresh = Searcher.open(index_dir, embedder=embedder, config=SearchConfig(suggest_wait=False))
+    assert fresh.ready_suggester() is None  # a new store: nothing built, nothing read
+    early = fresh.search(SearchRequest("pandmic outbrek", k=3))
+    assert early.results and early.suggestion is None
+    assert fresh.ready_suggester() is None  # searching did not build it either
+    fresh.build_suggester()  # what the web engine does in the background
+    assert fresh.search(SearchRequest("pandmic outbrek", k=3)).suggestion == "pandemic outbreak"
+
+
+def test_the_web_server_starts_without_reading_every_text(index_dir, monkeypatch):
+    import threading
+
+    from ranker.search import Searcher
+    from web import create_app
+
+    release = threading.Event()
+    real = Searcher.build_suggester
+
+    def held_build(self):
+        release.wait(10)  # a huge index: the build takes long
+        return real(self)
+
+    monkeypatch.setattr(Searcher, "build_suggester", held_build)
+    app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "POLL_INDEX": False})
+    client = app.test_client()
+    early = client.get("/api/search", query_string={"q": "pandmic outbrek"}).get_json()
+    assert early["results"] and early["suggestion"] is None
+    release.set()
+    engine = app.extensions["newsrank.engine"]
+    deadline = time.monotonic() + 10
+    while engine._suggest_running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    late = client.get("/api/search", query_string={"q": "pandmic outbrek"}).get_json()
+    assert late["suggestion"] == "pandemic outbreak"

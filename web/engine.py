@@ -16,6 +16,7 @@ request, so a search that started on a commit finishes on it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import weakref
@@ -258,17 +259,18 @@ def _load(app: Flask) -> Engine:
     from heads.loaders import load_heads
 
     heads = load_heads(settings.heads)
+    # "did you mean" is built in the background (it reads every text: about 15 s per
+    # 100,000 passages), so the server answers at once, without suggestions until then
     searcher = Searcher.open(
         app.config["INDEX_DIR"],
-        config=settings.search,
+        config=dataclasses.replace(settings.search, suggest_wait=False),
         reranker=heads.reranker,
         reader=heads.reader,
         heads=settings.heads,
     )
     warnings = list(heads.warnings)
-    searcher.suggester  # noqa: B018 - warm-up: built now, not on the first request
     searcher.fulltext = _fulltext(searcher, heads.tagger, settings.heads, warnings)
-    return Engine(
+    engine = Engine(
         searcher,
         heads.topic,
         heads.tagger,
@@ -277,6 +279,8 @@ def _load(app: Flask) -> Engine:
         settings.web,
         heads=settings.heads,
     )
+    engine._schedule_suggester()
+    return engine
 
 
 def _fulltext(
