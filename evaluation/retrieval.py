@@ -429,11 +429,14 @@ def evaluate_collection(
     seed: int = 13,
     weights: Sequence[float] = (),
     fusion_weights: Sequence[tuple[float, float]] = (),
+    embedder_name: str | None = None,
 ) -> RetrievalResult:
     """Index (or reuse), search, measure; write run files and JSON under ``out`` if given.
 
     ``precision`` is the embedder's and the default reranker's arithmetic
     (newsrank.precision); it is part of the index settings, so of the cache key.
+    ``embedder_name``: the dense embedder (an embedder head or sentence-transformers
+    model; default: the product's, ``IndexConfig.embedder``), also part of the key.
     """
     bad = [s for s in stages if s not in STAGES]
     if bad or not stages:
@@ -443,6 +446,13 @@ def evaluate_collection(
     if callable(reranker) and not hasattr(reranker, "predict"):
         reranker = reranker()
     index_config = IndexConfig(embed_precision=precision)
+    if embedder is None:
+        from indexer.dense import Embedder
+
+        embedder = Embedder(embedder_name or index_config.embedder, precision=precision)
+        # a query-side head keeps its backbone's passage vectors: the cached index of the
+        # backbone is the right one (and is keyed and recorded as the backbone's)
+        index_config = dataclasses.replace(index_config, embedder=embedder.passage_model)
     collection, index_dir = ensure_index(
         collection_dir, cache, index_config, embedder=embedder, progress=progress
     )

@@ -91,6 +91,7 @@ def _retrieval(args: argparse.Namespace) -> int:
             seed=args.seed,
             weights=[float(w) for w in args.rerank_weights.split(",") if w.strip()],
             fusion_weights=fusion_weights,
+            embedder_name=args.embedder,
         )
     except FileNotFoundError as exc:
         raise NewsrankError(str(exc)) from exc
@@ -256,6 +257,9 @@ def register(targets: argparse._SubParsersAction) -> None:
     p.add_argument("--curve-depths", default="10,30,50,100", help="rerank-depth curve ('' = off)")
     p.add_argument("--out", default=None, help="directory for run files, JSON and report")
     p.add_argument("--cache", default="runs/eval-cache", help="index cache directory")
+    p.add_argument(
+        "--embedder", default=None, help="embedder head or model (default: the product's)"
+    )
     p.add_argument("--max-queries", type=int, default=None, help="first N judged queries")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--torch-threads", type=int, default=None, help="torch intra-op threads")

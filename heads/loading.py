@@ -32,7 +32,7 @@ from newsrank.errors import NewsrankError
 from newsrank.modelpath import quiet_transformers, resolve_model
 
 DEFAULT_BACKBONE = "sentence-transformers/all-MiniLM-L6-v2"
-TASKS = ("classifier", "cross-encoder", "tagger", "reader")
+TASKS = ("classifier", "cross-encoder", "tagger", "reader", "embedder")
 #: LoRA on every linear layer of the encoder (not the pooler or head: those train fully).
 LORA_TARGET = r".*encoder\.layer\.\d+\..*\.(query|key|value|dense)$"
 

