@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from heads.loading import load_head
-from newsrank.precision import autocast, resolve_precision
+from newsrank.precision import autocast, resolve_precision, resolve_with_int8
 from newsrank.text import replace_surrogates
 
 
@@ -26,6 +26,11 @@ class HeadModel:
     task = ""
     #: the shipped head loaded when no ``model_name_or_path`` is given
     default_model = ""
+    #: the model output an int8 ONNX graph returns ("logits"); None: torch only, where
+    #: "int8" means what "auto" means for torch (newsrank.precision)
+    int8_output: str | None = None
+    #: the batch size the int8 calibration times (a rerank of 10 passages)
+    calibration_batch = 10
 
     def __init__(
         self,
@@ -42,13 +47,15 @@ class HeadModel:
         model_name_or_path = model_name_or_path or self.default_model
         self.model, self.tokenizer, self.spec = load_head(model_name_or_path, self.task, device)
         self.device = next(self.model.parameters()).device
-        #: "fp32" or "bf16": ``precision`` resolved for the device (newsrank.precision)
-        self.precision = resolve_precision(precision, self.device.type)
         self.batch_size = batch_size
         self.max_length = max_length or self.spec.max_length
         self.model_name_or_path = model_name_or_path
         self._tok_lock = threading.Lock()
         self.check_spec()
+        self._int8: Any = None
+        #: "fp32", "bf16" or (a class with :attr:`int8_output`) "int8": ``precision``
+        #: resolved for the device and model (newsrank.precision)
+        self.precision = self.resolve(precision)
 
     def check_spec(self) -> None:
         """Raise ValueError when the loaded head cannot serve this class (subclasses)."""
@@ -73,11 +80,57 @@ class HeadModel:
 
     def forward(self, enc: dict[str, torch.Tensor]) -> Any:
         """One batch through the model (inputs moved to its device); logits may be
-        bfloat16 (see :attr:`precision`), so callers convert with ``.float()``."""
+        bfloat16 (see :attr:`precision`), so callers convert with ``.float()``.
+        At int8 the ONNX graph runs instead, returning the same output field."""
+        if self.precision == "int8":
+            from types import SimpleNamespace
+
+            return SimpleNamespace(**{self.int8_output: torch.from_numpy(self._int8.run(enc))})
         keys = ("input_ids", "attention_mask", "token_type_ids")
         inputs = {k: enc[k].to(self.device) for k in keys if k in enc}
         with torch.inference_mode(), self.autocast():
             return self.model(**inputs)
+
+    def resolve(self, precision: str) -> str:
+        """``precision`` for this head: torch only (:func:`resolve_precision`) unless the
+        class has an int8 path, where ``auto`` is calibrated on this CPU
+        (:func:`newsrank.precision.resolve_with_int8`)."""
+        if self.int8_output is None:
+            return resolve_precision(precision, self.device.type)
+        from heads.onnx_backend import model_shape
+
+        shape = model_shape(self.model, self.max_length, self.calibration_batch)
+        device = self.device.type
+        resolved = resolve_with_int8(precision, device, self.task, shape, self.calibrate)
+        if resolved == "int8" and self._int8 is None:
+            self._int8 = self.open_int8()
+        return resolved
+
+    def int8_sample(self) -> dict[str, torch.Tensor]:
+        """One tokenized batch, with padding, to trace the export (subclasses)."""
+        raise NotImplementedError
+
+    def calibration_runs(self) -> dict[str, Any]:
+        """``{"torch": fn(precision), "int8": fn()}`` timing one typical batch (subclasses)."""
+        raise NotImplementedError
+
+    def open_int8(self) -> Any:
+        """The int8 ONNX graph of this head's model (exported on first use)."""
+        from heads.onnx_backend import default_spec, load_int8
+
+        spec = default_spec(self.task, str(self.int8_output), self.max_length)
+        return load_int8(self.model, spec, self.int8_sample())
+
+    def calibrate(self, candidates: list[str]) -> dict[str, float]:
+        """Seconds of one typical batch with each candidate precision."""
+        from heads.onnx_backend import time_candidates
+
+        if self._int8 is None:
+            self._int8 = self.open_int8()
+        runs = self.calibration_runs()
+        timed = {p: (lambda p=p: runs["torch"](p)) for p in candidates if p != "int8"}
+        timed["int8"] = runs["int8"]
+        return time_candidates(timed)
 
 
 def batches(items: Sequence[Any], size: int) -> Iterator[tuple[int, Sequence[Any]]]:

@@ -7,6 +7,8 @@
 
 The head has one output, trained with binary cross-entropy on relevant and
 sampled non-relevant passages; ``predict`` returns its sigmoid, a relevance in (0, 1).
+At ``precision="int8"`` the same tokenized pairs run through an int8 ONNX Runtime graph
+exported from this very model (:mod:`heads.onnx_backend`); the sigmoid is the same.
 
 A pair longer than ``max_length`` tokens is cut. The query is first cut to
 :meth:`CrossEncoder.query_token_limit` tokens (what the window holds besides the 3
@@ -22,11 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
 from heads.base import HeadModel, batches, clean_texts, truncate_each
+from newsrank.precision import autocast
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class CrossEncoder(HeadModel):
 
     task = "cross-encoder"
     default_model = "reranker"
+    int8_output = "logits"
 
     def check_spec(self) -> None:
         if len(self.spec.labels) > 1:
@@ -62,6 +67,24 @@ class CrossEncoder(HeadModel):
         if not out:
             return np.zeros((0,), dtype=np.float32)
         return np.concatenate(out)
+
+    def int8_sample(self) -> dict[str, torch.Tensor]:
+        return self.encode([("a query", "a passage"), ("a longer query", "a passage, longer")])
+
+    def calibration_runs(self) -> dict[str, Any]:
+        """One rerank batch (:attr:`calibration_batch` pairs of a query and a passage that
+        fills the window) in torch at a given precision, and in int8."""
+        from heads.onnx_backend import synthetic_texts
+
+        texts = synthetic_texts(self.calibration_batch, self.max_length)
+        enc = self.encode([("oil prices after the sanctions talks", t) for t in texts])
+        inputs = {k: v.to(self.device) for k, v in enc.items()}
+
+        def torch_run(precision: str) -> None:
+            with torch.inference_mode(), autocast(precision, self.device.type):
+                self.model(**inputs)
+
+        return {"torch": torch_run, "int8": lambda: self._int8.run(enc)}
 
     def query_token_limit(self) -> int:
         """The most tokens of a query a pair keeps (see the module docstring)."""

@@ -22,7 +22,7 @@ import faiss
 import numpy as np
 
 from indexer.lexical import Hits
-from newsrank.precision import autocast, resolve_precision
+from newsrank.precision import autocast, resolve_with_int8
 
 
 class Embedder:
@@ -32,9 +32,16 @@ class Embedder:
     :attr:`min_bf16_batch` texts run under bfloat16 autocast; smaller ones (a search
     query) stay float32, because casting the weights costs more than it saves there
     (one query: 5.4 ms in float32, 8.2 ms in bfloat16; 16 queries: 17.0 vs 14.6 ms).
+
+    With ``"int8"`` (ONNX Runtime, :mod:`heads.onnx_backend`), passages of any batch size
+    run through the int8 graph exported from this very model; queries (``queries=True``)
+    stay float32 torch, so a query's vector never depends on its batch (int8 activations
+    are quantised per batch).
     """
 
     min_bf16_batch = 16
+    #: the batch the int8 calibration times: one indexing batch (IndexConfig's default)
+    calibration_batch = 64
 
     def __init__(
         self,
@@ -60,8 +67,8 @@ class Embedder:
         #: (an index of it stays valid under the head), else ``model_name_or_path``
         self.passage_model = models.passage_model
         self._model.max_seq_length = self._query_model.max_seq_length = max_length
-        #: "fp32" or "bf16": ``precision`` resolved for the model's device
-        self.precision = resolve_precision(precision, self._model.device.type)
+        #: "fp32", "bf16" or "int8": ``precision`` resolved for this model and device
+        self.precision = self._resolve_precision(precision)
         self.batch_size = batch_size
         dimension = getattr(self._model, "get_embedding_dimension", None)
         dimension = dimension or self._model.get_sentence_embedding_dimension
@@ -77,8 +84,11 @@ class Embedder:
         there are, so that a batch of queries gets the vectors each would get alone.
         """
         texts = list(texts)
+        if self.precision == "int8" and not queries:
+            with self._lock:
+                return self._encode_int8(texts, show_progress)
         small = len(texts) < self.min_bf16_batch
-        precision = "fp32" if queries or small else self.precision
+        precision = "fp32" if queries or small or self.precision == "int8" else self.precision
         model = self._query_model if queries else self._model
         with self._lock, autocast(precision, model.device.type):
             vectors = model.encode(
@@ -89,6 +99,96 @@ class Embedder:
                 show_progress_bar=show_progress,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    # int8 through ONNX Runtime (heads.onnx_backend); the torch model above stays loaded
+    # for queries, which are always embedded in float32.
+
+    def _resolve_precision(self, precision: str) -> str:
+        """``precision`` resolved for this model (``auto``: calibrated, newsrank.precision);
+        opens the int8 graph when the answer is int8."""
+        from heads.onnx_backend import model_shape
+
+        self._int8 = None
+        device = self._model.device.type
+        shape = model_shape(self._transformer(), self._model.max_seq_length, self.calibration_batch)
+        resolved = resolve_with_int8(precision, device, "embedder", shape, self._calibrate)
+        if resolved == "int8" and self._int8 is None:
+            self._int8 = self._open_int8()
+        return resolved
+
+    def _transformer(self):
+        """The Hugging Face model inside the sentence-transformers pipeline."""
+        first = self._model[0]
+        return getattr(first, "auto_model", None) or first.model
+
+    def _features(self, texts: Sequence[str]) -> dict:
+        """The tokenized batch exactly as sentence-transformers builds it for ``encode``."""
+        prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
+        return {k: v for k, v in prepare(list(texts)).items() if hasattr(v, "shape")}
+
+    def _check_mean_pooled(self) -> None:
+        modules = [type(m).__name__ for m in self._model]
+        mode = getattr(self._model[1], "pooling_mode", None) if len(modules) > 1 else None
+        if modules[1:2] != ["Pooling"] or mode != "mean" or modules[2:] not in ([], ["Normalize"]):
+            raise ValueError(
+                f"precision='int8' supports a transformer + mean pooling (+ Normalize) "
+                f"embedder; {self.model_name!r} is {modules} (pooling {mode!r}): use 'fp32' "
+                "or 'bf16'"
+            )
+
+    def _open_int8(self):
+        from heads.onnx_backend import default_spec, load_int8
+
+        self._check_mean_pooled()
+        spec = default_spec("embedder", "last_hidden_state", int(self._model.max_seq_length))
+        sample = self._features(["an example", "a longer example passage, to pad the first"])
+        return load_int8(self._transformer(), spec, sample)
+
+    def _encode_int8(
+        self, texts: list[str], show_progress: bool = False, batch_size: int | None = None
+    ) -> np.ndarray:
+        """Unit vectors from the int8 graph: sentence-transformers' tokenization and
+        batching (longest texts first), mean pooling and L2 normalisation."""
+        from heads.onnx_backend import l2_normalize, mean_pool
+
+        size = batch_size or self.batch_size
+        out = np.zeros((len(texts), getattr(self, "dim", 0)), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        starts = range(0, len(texts), size)
+        if show_progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="Batches")
+        for i in starts:
+            rows = order[i : i + size]
+            features = self._features([texts[r] for r in rows])
+            pooled = mean_pool(self._int8.run(features), features["attention_mask"].numpy())
+            if out.shape[1] != pooled.shape[1]:
+                out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
+            out[rows] = pooled
+        return l2_normalize(out)
+
+    def _calibrate(self, candidates: list[str]) -> dict[str, float]:
+        """Seconds to embed one batch of passage-length texts with each candidate (runs in
+        the constructor, before the embedder is shared)."""
+        from heads.onnx_backend import synthetic_texts, time_candidates
+
+        n = self.calibration_batch
+        texts = synthetic_texts(n, 200)
+        if self._int8 is None:
+            self._int8 = self._open_int8()
+        device = self._model.device.type
+
+        def torch_run(precision: str):
+            def run():
+                with autocast(precision, device):
+                    self._model.encode(texts, batch_size=n, convert_to_numpy=True)
+
+            return run
+
+        runs = {p: torch_run(p) for p in candidates if p != "int8"}
+        runs["int8"] = lambda: self._encode_int8(texts, batch_size=n)
+        return time_candidates(runs)
 
 
 def choose_kind(kind: str, n: int, ann_threshold: int) -> str:

@@ -65,7 +65,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         choices=PRECISIONS,
         default="auto",
         help="inference arithmetic of the embedder and heads (default auto: bfloat16 on a "
-        "CPU with AVX512-BF16 or AMX, else float32; training is always float32)",
+        "CPU with AVX512-BF16 or AMX, else float32; int8: ONNX Runtime for the embedder's "
+        "passages and the reranker, needs newsrank[onnx]; training is always float32)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     named = next((a for a in (argv or []) if a in COMMANDS), None)

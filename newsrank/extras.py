@@ -23,6 +23,8 @@ from newsrank.errors import NewsrankError
 EXTRAS = {
     "eval": ("ranx", "matplotlib", "seqeval"),
     "train": ("seqeval",),
+    "onnx": ("onnxruntime", "onnx"),
+    "cluster": ("ray",),
 }
 
 
