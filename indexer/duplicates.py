@@ -279,3 +279,16 @@ def commit_signatures(parts: Sequence[np.ndarray | None], sizes: Sequence[int]) 
         ok = sigs is not None and sigs.ndim == 2 and sigs.shape == (n, NUM_PERM)
         rows.append(sigs if ok else empty_signatures(n))
     return np.concatenate(rows) if rows else np.zeros((0, NUM_PERM), dtype=np.uint32)
+
+
+def commit_groups(
+    parts: Sequence[np.ndarray | None],
+    sizes: Sequence[int],
+    threshold: float,
+    live: np.ndarray | None = None,
+) -> DuplicateGroups:
+    """The near-duplicate groups of a commit (or of every shard's commit, in order):
+    its segments' signatures (:func:`commit_signatures`), grouped among ``live``
+    articles at ``threshold`` (:func:`duplicate_groups`)."""
+    sigs = commit_signatures(parts, sizes)
+    return DuplicateGroups.of(duplicate_groups(sigs, threshold, live=live))

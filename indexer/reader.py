@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.dense import Embedder, SegmentedDense
-from indexer.duplicates import DuplicateGroups, commit_signatures, duplicate_groups
+from indexer.duplicates import DuplicateGroups, commit_groups
 from indexer.lexical import BM25Index
 from indexer.manifest import MANIFEST, Manifest, read_manifest
 from indexer.segment import SegmentReader, read_deletes
@@ -164,14 +164,12 @@ class IndexReader:
             groups = self._lazy.get("duplicates")
             if groups is None:
                 t = time.perf_counter()
-                sigs = commit_signatures(
+                groups = self._lazy["duplicates"] = commit_groups(
                     [self.segments[e.name].minhash for e in self.manifest.segments],
                     [p.store.n_articles for p in self.store.parts],
+                    self.settings.duplicate_threshold,
+                    live=self.store.live,
                 )
-                labels = duplicate_groups(
-                    sigs, self.settings.duplicate_threshold, live=self.store.live
-                )
-                groups = self._lazy["duplicates"] = DuplicateGroups.of(labels)
                 self._lazy["duplicate_seconds"] = time.perf_counter() - t
             return groups
 

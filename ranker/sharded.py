@@ -54,7 +54,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from indexer.dense import Embedder
-from indexer.duplicates import DuplicateGroups, commit_signatures, duplicate_groups
+from indexer.duplicates import DuplicateGroups, commit_groups
 from indexer.lexical import Hits, TermStats, Tokenizer
 from indexer.manifest import Manifest
 from indexer.reader import IndexReader, commit_stamp
@@ -380,14 +380,12 @@ class ShardedIndex:
             groups = self._lazy.get("duplicates")
             if groups is None:
                 t = time.perf_counter()
-                sigs = commit_signatures(
+                groups = self._lazy["duplicates"] = commit_groups(
                     [m for c in self.commits for m in c.minhash],
                     [p.store.n_articles for p in self.store.parts],
+                    self.settings.duplicate_threshold,
+                    live=self.store.live,
                 )
-                labels = duplicate_groups(
-                    sigs, self.settings.duplicate_threshold, live=self.store.live
-                )
-                groups = self._lazy["duplicates"] = DuplicateGroups.of(labels)
                 self._lazy["duplicate_seconds"] = time.perf_counter() - t
             return groups
 
