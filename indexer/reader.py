@@ -185,25 +185,37 @@ class IndexReader:
 
     def open_embedder(self) -> Embedder:
         """The query embedder this index was built with (as its manifest records)."""
-        settings = self.settings
-        embedder = Embedder(
-            self.manifest.embedder,
-            max_length=settings.embed_max_length,
-            precision=settings.embed_precision,
-        )
-        self.check_embedder(embedder)
-        return embedder
+        return manifest_embedder(self.manifest, self.directory)
 
     def check_embedder(self, embedder: object) -> None:
         """Raise :class:`IndexMismatchError` unless ``embedder`` gives vectors of this
         index's dimension."""
-        dim = getattr(embedder, "dim", self.manifest.embedding_dim)
-        if self.manifest.segments and dim != self.manifest.embedding_dim:
-            name = getattr(embedder, "model_name", type(embedder).__name__)
-            raise IndexMismatchError(
-                f"embedder {name!r} gives {dim}-d vectors but the index {self.directory} "
-                f"holds {self.manifest.embedding_dim}-d ones; use {self.manifest.embedder!r}"
-            )
+        check_embedder(self.manifest, self.directory, embedder)
+
+
+def manifest_embedder(manifest: Manifest, directory: Path) -> Embedder:
+    """The embedder ``manifest`` records, loaded with its index settings and checked
+    against its vectors (an index, or a sharded index's summed manifest)."""
+    settings = IndexConfig(**manifest.settings)
+    embedder = Embedder(
+        manifest.embedder,
+        max_length=settings.embed_max_length,
+        precision=settings.embed_precision,
+    )
+    check_embedder(manifest, directory, embedder)
+    return embedder
+
+
+def check_embedder(manifest: Manifest, directory: Path, embedder: object) -> None:
+    """Raise :class:`IndexMismatchError` unless ``embedder`` gives vectors of the
+    dimension the index at ``directory`` (with ``manifest``) holds."""
+    dim = getattr(embedder, "dim", manifest.embedding_dim)
+    if manifest.segments and dim != manifest.embedding_dim:
+        name = getattr(embedder, "model_name", type(embedder).__name__)
+        raise IndexMismatchError(
+            f"embedder {name!r} gives {dim}-d vectors but the index {directory} "
+            f"holds {manifest.embedding_dim}-d ones; use {manifest.embedder!r}"
+        )
 
 
 def _carried_duplicates(previous: IndexReader, reader: IndexReader) -> DuplicateGroups | None:

@@ -57,11 +57,11 @@ from indexer.dense import Embedder
 from indexer.duplicates import DuplicateGroups, commit_groups
 from indexer.lexical import Hits, TermStats, Tokenizer
 from indexer.manifest import Manifest
-from indexer.reader import IndexReader, commit_stamp
+from indexer.reader import IndexReader, check_embedder, commit_stamp, manifest_embedder
 from indexer.shards import ShardCommit, ShardLayout, read_layout, summed_manifest
 from indexer.store import ArticleStore
 from newsrank.config import IndexConfig
-from newsrank.errors import IndexMismatchError, NewsrankError
+from newsrank.errors import NewsrankError
 from ranker.retrieve import QueryEncoder, Retriever, ms_since
 
 log = logging.getLogger(__name__)
@@ -394,23 +394,10 @@ class ShardedIndex:
         return self._lazy.get("duplicate_seconds")
 
     def open_embedder(self) -> Embedder:
-        settings = self.settings
-        embedder = Embedder(
-            self.manifest.embedder,
-            max_length=settings.embed_max_length,
-            precision=settings.embed_precision,
-        )
-        self.check_embedder(embedder)
-        return embedder
+        return manifest_embedder(self.manifest, self.directory)
 
     def check_embedder(self, embedder: object) -> None:
-        dim = getattr(embedder, "dim", self.manifest.embedding_dim)
-        if self.manifest.segments and dim != self.manifest.embedding_dim:
-            name = getattr(embedder, "model_name", type(embedder).__name__)
-            raise IndexMismatchError(
-                f"embedder {name!r} gives {dim}-d vectors but the index {self.directory} "
-                f"holds {self.manifest.embedding_dim}-d ones; use {self.manifest.embedder!r}"
-            )
+        check_embedder(self.manifest, self.directory, embedder)
 
     def close(self) -> None:
         self.backend.close()
