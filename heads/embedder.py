@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from heads.loading import DEFAULT_BACKBONE, LORA_TARGET, HeadLoadError, HeadSpec, read_spec
 from heads.registry import resolve_head
 from newsrank.modelpath import quiet_transformers, resolve_model
 
-#: What trains next to the adapters (and ships with them).
-_TRAINED = ("lora_", "LayerNorm")
+#: What trains next to the adapters (and ships with them: training.export.save_embedder).
+TRAINED = ("lora_", "LayerNorm")
 
 
 SIDES = ("query", "both")
@@ -98,44 +96,16 @@ def lora_embedder(model: Any, spec: HeadSpec, trainable: bool = False) -> Any:
         warnings.simplefilter("ignore", FutureWarning)
         wrapper = get_peft_model(transformer, cfg)
     for name, p in transformer.named_parameters():
-        p.requires_grad = trainable and any(part in name for part in _TRAINED)
+        p.requires_grad = trainable and any(part in name for part in TRAINED)
     return wrapper
-
-
-def trainable_state(model: Any) -> dict[str, torch.Tensor]:
-    """The adapter weights of a LoRA-wrapped sentence model (what a head ships)."""
-    auto = model[0].auto_model
-    return {
-        n: p.detach().clone()
-        for n, p in auto.named_parameters()
-        if any(part in n for part in _TRAINED)
-    }
-
-
-def save_embedder(
-    model: Any, spec: HeadSpec, out_dir: str | Path, state: dict[str, torch.Tensor]
-) -> Path:
-    """Write an embedder head directory: ``head.json`` and ``adapter.safetensors``."""
-    import json
-    from dataclasses import asdict
-
-    from safetensors.torch import save_file
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    half = {n: t.to(torch.float16).contiguous() for n, t in state.items()}
-    save_file(half, str(out / "adapter.safetensors"))
-    (out / "head.json").write_text(json.dumps(asdict(spec), indent=2) + "\n")
-    return out
 
 
 def load_embedder_models(name_or_path: str, device: str | None = None) -> EmbedderModels:
     """The passage and query models of ``name_or_path`` (see :class:`EmbedderModels`)."""
-    path = Path(resolve_head(name_or_path))
-    if not (path / "head.json").is_file() or read_spec(path).task != "embedder":
+    if not is_embedder_head(name_or_path):
         model = load_sentence_model(name_or_path, device)
         return EmbedderModels(model, model, name_or_path)
-    spec = read_spec(path)
+    spec = read_spec(resolve_head(name_or_path))
     adapted = load_sentence_model(name_or_path, device)
     if spec.options.get("side", "both") == "query":
         return EmbedderModels(sentence_model(spec.backbone, device), adapted, spec.backbone)

@@ -13,12 +13,11 @@ from heads.embedder import (
     is_embedder_head,
     load_sentence_model,
     lora_embedder,
-    save_embedder,
     sentence_model,
-    trainable_state,
 )
 from heads.loading import HeadLoadError
 from training.embed_pairs import Candidate, mine_negatives, near_copy, news_candidates
+from training.export import save_embedder
 
 BACKBONE = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -89,9 +88,7 @@ def adapted(tmp_path_factory):
     model.eval()
     with torch.inference_mode():
         vectors = model.encode(texts, normalize_embeddings=True)
-    out = save_embedder(
-        model, spec, tmp_path_factory.mktemp("head") / "emb", trainable_state(model)
-    )
+    out = save_embedder(model, spec, tmp_path_factory.mktemp("head") / "emb")
     return out, texts, vectors
 
 

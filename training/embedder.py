@@ -286,7 +286,7 @@ def mnrl_loss(loss: Any, bf16: bool) -> Any:
 
 def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
     """Train, keep the best validation checkpoint, save the head; returns its metrics."""
-    from heads.embedder import save_embedder, trainable_state
+    from training.export import save_embedder
     from training.trainer import fit, seed_everything, setup
 
     try:
@@ -350,9 +350,9 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
         device,
         loss_fn=loss_fn,
         lengths=[len(p.query.split() if side == "query" else p.positive.split()) for p in pairs],
-        on_best=lambda m: save_embedder(m, spec, args.out, trainable_state(m)),
+        on_best=lambda m: save_embedder(m, spec, args.out),
     )
-    out = save_embedder(model, spec, args.out, trainable_state(model))
+    out = save_embedder(model, spec, args.out)
     if result.best_metric <= before:
         print(
             f"warning: no evaluation beat the backbone (validation MRR@10 {before}); "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -48,4 +49,24 @@ def save_head(model: torch.nn.Module, spec: HeadSpec, out_dir: str | Path) -> Pa
         base.save_pretrained(out, safe_serialization=True)
     (out / "head.json").write_text(json.dumps(asdict(spec), indent=2) + "\n")
     (out / "labels.json").write_text(json.dumps(dict(enumerate(spec.labels)), indent=2) + "\n")
+    return out
+
+
+def save_embedder(model: Any, spec: HeadSpec, out_dir: str | Path) -> Path:
+    """Write an embedder head directory (``head.json``, ``adapter.safetensors``: the
+    adapters and LayerNorms of the sentence model's transformer, fp16), the format
+    :func:`heads.embedder.load_sentence_model` reads."""
+    from safetensors.torch import save_file
+
+    from heads.embedder import TRAINED
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {
+        n: p.detach().to(torch.float16).contiguous()
+        for n, p in model[0].auto_model.named_parameters()
+        if any(part in n for part in TRAINED)
+    }
+    save_file(state, str(out / "adapter.safetensors"))
+    (out / "head.json").write_text(json.dumps(asdict(spec), indent=2) + "\n")
     return out
