@@ -58,6 +58,20 @@ the collection's, and every shard scores with them (Elasticsearch's
 >>> split = [s.scores_of_tokens(tokens, total) for s in shards]
 >>> bool(np.allclose(one, np.concatenate(split)))
 True
+
+Pruning. :meth:`BM25Index.retrieve` does not score every posting of every query term:
+it runs MaxScore (:mod:`indexer.topk`). Each term's contribution is bounded by
+``count * idf * tf_part(max tf, norm of the shortest passage)`` over its live postings
+(cached per index: an index object never changes); the rare terms' postings are scored,
+and once the bounds of the other (common) terms together stay below the k-th best score
+so far, those are only looked up for the remaining candidates. It is exact: the
+candidates always hold the whole top k (with a margin above float32 rounding), their
+scores are then computed exactly as :meth:`scores_of_tokens` does, term by term in
+float32, and ties are broken by passage number. ``prune=False`` scores exhaustively;
+bm25l and bm25+ (a passage without the term still scores) always do.
+
+>>> index.retrieve("oil price", k=2, prune=True) == index.retrieve("oil price", k=2, prune=False)
+True
 """
 
 from __future__ import annotations
@@ -73,6 +87,8 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+from indexer import topk
+
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _STOPWORDS = frozenset(STOPWORDS_EN)
 
@@ -82,14 +98,24 @@ SETTINGS_FILE = "newsrank_bm25.json"
 FORMAT = "newsrank-postings-1"
 _EMPTY_INT = np.zeros(0, dtype=np.int32)
 _EMPTY_INT.flags.writeable = False
+#: the per-term bounds cached by one index, at most (then the cache starts over)
+_TERM_CACHE = 100_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Hits:
-    """Passage ids and scores, best first."""
+    """Passage ids and scores, best first; equal when both arrays are (dtype included)."""
 
     ids: np.ndarray
     scores: np.ndarray
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Hits):
+            return NotImplemented
+        return all(
+            a.dtype == b.dtype and np.array_equal(a, b)
+            for a, b in ((self.ids, other.ids), (self.scores, other.scores))
+        )
 
 
 @dataclass(frozen=True)
@@ -356,6 +382,8 @@ class BM25Index:
         self._offsets = np.zeros(1, dtype=np.int64)
         self._norm = np.zeros(0, dtype=np.float64)
         self._live_all: np.ndarray | None = None
+        #: term -> (live df, max tf, min and max length of its live passages): the bounds
+        self._term_info: dict[str, tuple[int, int, float, float]] = {}
         self._indexed = False
         self.n_live = 0
         self.avg_length = 0.0
@@ -430,6 +458,7 @@ class BM25Index:
         self.total_length = int(lengths[alive].sum()) if self.n_live else 0
         # Per passage: 1 - b + b * len / avglen, the length normalisation of every variant.
         self._norm = 1 - self.b + self.b * lengths / (self.avg_length or 1.0)
+        self._term_info = {}
         self._indexed = True
 
     def _tf_part(self, tf: np.ndarray, norm: np.ndarray | float) -> np.ndarray:
@@ -463,6 +492,58 @@ class BM25Index:
             if len(docs):
                 gathered.append((docs + np.int64(start) if start else docs, tfs))
         return gathered
+
+    def _parts(self, term: str) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
+        """``term``'s postings in each segment holding it, as :mod:`indexer.topk` reads them."""
+        parts = []
+        for seg, live, start in zip(self._segments, self._live, self._offsets.tolist()):
+            docs, tfs = seg.lookup(term)
+            if len(docs):
+                parts.append((start, docs, tfs, live))
+        return parts
+
+    def _info(self, term: str, parts: topk.Parts) -> tuple[int, int, float, float]:
+        """(live df, max tf, min and max length) over ``term``'s live postings, cached."""
+        info = self._term_info.get(term)
+        if info is None:
+            ids, tfs = topk.gather(parts)
+            info = (0, 0, 0.0, 0.0)
+            if len(ids):
+                lengths = self._lengths[ids]
+                info = (len(ids), int(tfs.max()), float(lengths.min()), float(lengths.max()))
+            if len(self._term_info) >= _TERM_CACHE:
+                self._term_info = {}
+            self._term_info[term] = info
+        return info
+
+    def _norm_of(self, ids: np.ndarray, stats: TermStats | None) -> np.ndarray:
+        """The length normalisation of passages ``ids``, as :meth:`scores_of_tokens` has it."""
+        if stats is None:
+            return self._norm[ids]
+        return 1 - self.b + self.b * self._lengths[ids] / (stats.avg_length or 1.0)
+
+    def _query_terms(self, counts: dict[str, int], stats: TermStats | None) -> list | None:
+        """(count, idf, parts, bound) of each query term scoring here, in ``counts``'
+        order; None where pruning would not be exact (a negative idf)."""
+        n_live = self.n_live if stats is None else stats.n
+        avg = (self.avg_length if stats is None else stats.avg_length) or 1.0
+        terms = []
+        for term, count in counts.items():
+            parts = self._parts(term)
+            if not parts:
+                continue
+            df, max_tf, min_len, max_len = self._info(term, parts)
+            if stats is not None and df:
+                df = stats.df.get(term, 0)
+            if df == 0:
+                continue  # deleted here, or unknown to the collection's statistics
+            idf = _idf(self.method, df, n_live)
+            if not idf >= 0:
+                return None
+            norm = min(1 - self.b + self.b * min_len / avg, 1 - self.b + self.b * max_len / avg)
+            bound = count * idf * float(self._tf_part(np.float64(max_tf), norm))
+            terms.append((count, idf, parts, bound))
+        return terms
 
     def term_stats(self, tokens: Sequence[str]) -> TermStats:
         """This index's statistics for ``tokens`` (a tokenized query): what a shard
@@ -521,25 +602,79 @@ class BM25Index:
         *,
         tokens: Sequence[str] | None = None,
         stats: TermStats | None = None,
+        prune: bool | None = None,
     ) -> Hits:
-        """The ``k`` best passages with a positive score, restricted to ``mask`` if given.
+        """The ``k`` best passages with a positive score, restricted to ``mask`` if given;
+        equal scores in passage order.
 
         A deleted passage never comes back: its score is 0. ``tokens``: the query
         already tokenized; ``stats``: score with collection statistics (a shard of a
-        sharded index; :meth:`scores_of_tokens`).
+        sharded index; :meth:`scores_of_tokens`). ``prune``: True = MaxScore, False =
+        score every posting, None = choose; the hits are the same.
         """
+        return self.retrieve_with_cost(query, k, mask, tokens=tokens, stats=stats, prune=prune)[0]
+
+    def retrieve_with_cost(
+        self,
+        query: str,
+        k: int = 10,
+        mask: np.ndarray | None = None,
+        *,
+        tokens: Sequence[str] | None = None,
+        stats: TermStats | None = None,
+        prune: bool | None = None,
+    ) -> tuple[Hits, int]:
+        """:meth:`retrieve`, and how many postings it read (scored or looked up)."""
         if not self._indexed:
             raise RuntimeError("the BM25 index is empty: call index(), over() or load() first")
-        scores = self.scores_of_tokens(self.tokenizer(query) if tokens is None else tokens, stats)
+        tokens = self.tokenizer(query) if tokens is None else tokens
+        counts: dict[str, int] = {}
+        for t in tokens:
+            counts[t] = counts.get(t, 0) + 1
+        exact = self.method not in ("bm25l", "bm25+") and self.k1 >= 0 and 0 <= self.b <= 1
+        if k > 0 and exact and (prune or (prune is None and 4 * k < self.n_live)):
+            terms = self._query_terms(counts, stats)
+            if terms is not None:
+                return self._pruned(terms, k, mask, stats)
+        scores = self.scores_of_tokens(tokens, stats)
         if mask is not None:
             scores = np.where(mask, scores, np.float32(0))
         positive = np.flatnonzero(scores > 0)
-        if k <= 0:
-            positive = positive[:0]
-        elif len(positive) > k:
-            positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
-        order = positive[np.argsort(-scores[positive], kind="stable")].astype(np.int64)
-        return Hits(ids=order, scores=scores[order].astype(np.float32))
+        ids, top = topk.select(positive, scores[positive], k)
+        read = sum(len(p[1]) for t in counts for p in self._parts(t))
+        return Hits(ids=ids, scores=top.astype(np.float32)), read
+
+    def _pruned(
+        self, terms: list, k: int, mask: np.ndarray | None, stats: TermStats | None
+    ) -> tuple[Hits, int]:
+        """MaxScore's candidates, then their exact scores (float32, term by term in the
+        query's order, as :meth:`scores_of_tokens` adds them up)."""
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+
+        def weigh(j: int, ids: np.ndarray, tfs: np.ndarray) -> np.ndarray:
+            count, idf, _, _ = terms[j]
+            return count * (idf * self._tf_part(tfs.astype(np.float64), self._norm_of(ids, stats)))
+
+        postings = sum(len(p[1]) for t in terms for p in t[2])
+        allowed = None if mask is None else np.count_nonzero(mask)
+        if allowed is not None and 16 * allowed * len(terms) < postings:
+            # A narrow filter: look every allowed passage up rather than read the lists.
+            cand = np.flatnonzero(mask if self._live_all is None else mask & self._live_all)
+            read = len(cand) * len(terms)
+        else:
+            bounds = [t[3] for t in terms]
+            parts = [t[2] for t in terms]
+            cand, read = topk.maxscore(parts, bounds, k, weigh, mask, size=len(self))
+        scores = np.zeros(len(cand), dtype=np.float32)
+        for count, idf, parts, _ in terms:
+            tfs = topk.lookup(parts, cand)
+            hit = np.flatnonzero(tfs)
+            idx = cand[hit]
+            part = idf * self._tf_part(tfs[hit].astype(np.float64), self._norm_of(idx, stats))
+            scores[hit] += (count * part).astype(np.float32)
+        ids, top = topk.select(cand, scores, k)
+        return Hits(ids=ids, scores=top), read + len(cand) * len(terms)
 
     def save(self, directory: str | Path) -> None:
         """Save a single-segment index without deletions as plain files (JSON, .npy)."""
