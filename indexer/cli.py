@@ -79,8 +79,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=0,
         metavar="N",
-        help="embed the passages with Ray Data on N workers, one embedder each "
-        "(pip install 'newsrank[cluster]' and pyarrow); default 0: in this process",
+        help="embed the passages, then label the articles (topic, entities), with Ray "
+        "Data on N workers, each loading its models once (pip install "
+        "'newsrank[cluster]' and pyarrow); default 0: in this process",
     )
     build.add_argument(
         "--ray-address",
@@ -173,6 +174,31 @@ def _enrichers(names: dict, precision: str, command: str) -> tuple[object, objec
     return heads.topic, heads.tagger, enrichment
 
 
+def _ray_enrichers(names: dict, precision: str, command: str) -> tuple[object | None, dict]:
+    """For a build on Ray: the loader of the heads ``names`` asks for, which each Ray
+    actor calls (:class:`indexer.distributed.EnrichHeads`; None: every head is off), and
+    the enrichment record, as :func:`_enrichers` gives it, without loading a head here
+    (a shipped head whose files are missing is off, with the same warning)."""
+    from heads.registry import SHIPPED, is_available, shipped_dir
+    from indexer.distributed import EnrichHeads
+
+    on: dict = {}
+    for role in ("topic", "tagger"):
+        name = names.get(role)
+        if name is not None and name in SHIPPED and not is_available(name):
+            print(
+                f"newsrank index {command}: {role} head {name!r} is not in {shipped_dir()} "
+                f"(reinstall newsrank, or retrain it with `make models`); {role} is off",
+                file=sys.stderr,
+            )
+            name = None
+        on[role] = name
+    enrichment = {"topic": on["topic"], "tagger": on["tagger"]}
+    if on["topic"] is None and on["tagger"] is None:
+        return None, enrichment
+    return EnrichHeads(on["topic"], on["tagger"], precision), enrichment
+
+
 def run_build(args: argparse.Namespace) -> int:
     from indexer.build import build_index
     from newsrank.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
@@ -212,13 +238,17 @@ def run_build(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     classifier = tagger = None
     enrichment: dict = {}
+    on_ray = None  # with --ray-workers: the heads the Ray actors load (indexer.distributed)
     if not args.no_enrich:
         names = {"topic": args.topic_head, "tagger": args.tagger_head}
-        classifier, tagger, enrichment = _enrichers(names, args.precision, "build")
+        if args.ray_workers > 0:
+            on_ray, enrichment = _ray_enrichers(names, args.precision, "build")
+        else:
+            classifier, tagger, enrichment = _enrichers(names, args.precision, "build")
     articles = report.articles
     embedder = None
     if args.ray_workers > 0:
-        from indexer.distributed import embed_on_ray, passage_texts
+        from indexer.distributed import embed_on_ray, enrich_on_ray, passage_texts
 
         try:
             embedder = embed_on_ray(
@@ -227,6 +257,15 @@ def run_build(args: argparse.Namespace) -> int:
                 workers=args.ray_workers,
                 address=args.ray_address,
             )
+            if on_ray is not None:  # then the labels, on a pool of their own
+                labels = enrich_on_ray(
+                    articles,
+                    on_ray,
+                    lead_words=config.lead_words,
+                    workers=args.ray_workers,
+                    address=args.ray_address,
+                )
+                classifier, tagger = labels.classifier, labels.tagger
         except NewsrankError as exc:
             print(f"newsrank index build: {exc}", file=sys.stderr)
             return EXIT_ERROR
@@ -498,6 +537,9 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_enrich_rest(args: argparse.Namespace) -> int:
+    """Tag the rest of every article's text now. A sharded index: each shard's articles
+    in turn, the tagger loaded once, into the one cache of the index directory (the one
+    ``newsrank serve`` reads for it: the cache is keyed by text digest, not by shard)."""
     import time
 
     import numpy as np
@@ -506,40 +548,56 @@ def run_enrich_rest(args: argparse.Namespace) -> int:
     from heads.tagger import EntityTagger
     from indexer.fulltext import FullTextEntities
     from indexer.reader import IndexReader
+    from indexer.shards import is_sharded, read_layout
     from newsrank.cli import EXIT_ERROR
 
-    index = IndexReader.open(args.index)
-    manifest, store = index.manifest, index.store
-    name = (manifest.enrichment or {}).get("tagger")
+    sharded = is_sharded(args.index)
+    dirs = read_layout(args.index).paths(args.index) if sharded else [Path(args.index)]
+    indexes = [IndexReader.open(d) for d in dirs]
+    names = {(index.manifest.enrichment or {}).get("tagger") for index in indexes}
+    name = names.pop() if len(names) == 1 else None
     if not name:
+        why = (
+            "its shards were tagged by different taggers "
+            f"({', '.join(sorted(str(n) for n in names))})"
+            if len(names) > 1
+            else "was built without the tagger"
+        )
         print(
-            f"newsrank index enrich-rest: {args.index} was built without the tagger; "
-            "rebuild it without --no-enrich",
+            f"newsrank index enrich-rest: {args.index} {why}; rebuild it without --no-enrich",
             file=sys.stderr,
         )
         return EXIT_ERROR
-    cache = FullTextEntities(
-        args.index,
-        EntityTagger(name, precision=args.precision),
-        name,
-        lead_words=manifest.lead_words,
-        batch=16,
-    )
-    every = [int(n) for n in np.flatnonzero(store.live)]
-    digests = store.digests(every)
-    done = cache.done(digests.values())
-    todo = [n for n in every if digests[n] not in done][: args.limit]
+    tagger = EntityTagger(name, precision=args.precision)  # once, for every shard
+    left = args.limit
+    tagged = articles = 0
     start = time.perf_counter()
-    for first in tqdm(range(0, len(todo), 64), desc="enrich-rest", disable=args.json):
-        cache.tag_articles(store, todo[first : first + 64])
+    for index in indexes:
+        store = index.store
+        cache = FullTextEntities(
+            args.index, tagger, name, lead_words=index.manifest.lead_words, batch=16
+        )
+        every = [int(n) for n in np.flatnonzero(store.live)]
+        digests = store.digests(every)
+        done = cache.done(digests.values())
+        todo = [n for n in every if digests[n] not in done][:left]
+        if left is not None:
+            left -= len(todo)
+        desc = f"enrich-rest {index.directory.name}" if sharded else "enrich-rest"
+        for first in tqdm(range(0, len(todo), 64), desc=desc, disable=args.json):
+            cache.tag_articles(store, todo[first : first + 64])
+        tagged += len(todo)
+        articles += store.n_live
     seconds = time.perf_counter() - start
     summary = {
-        "tagged": len(todo),
+        "tagged": tagged,
         "seconds": round(seconds, 1),
-        "articles_per_second": round(len(todo) / seconds, 1) if seconds else None,
+        "articles_per_second": round(tagged / seconds, 1) if seconds else None,
         "done": cache.count(),
-        "articles": store.n_live,
+        "articles": articles,
     }
+    if sharded:
+        summary["shards"] = len(indexes)
     _emit(
         summary,
         args.json,
