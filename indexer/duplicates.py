@@ -11,9 +11,10 @@ Signatures are computed once, when an article's segment is written (a plain
 are computed per commit from the live articles' signatures (:func:`duplicate_groups`):
 LSH banding (Leskovec, Rajaraman and Ullman, *Mining of Massive Datasets*, ch. 3) finds
 candidate pairs, each is checked against the threshold, and the pairs are joined into
-groups (connected components). A row without a signature (:data:`EMPTY`: a text of
-fewer than :data:`MIN_WORDS` words, or a segment written before signatures existed) is
-in no group.
+groups (connected components, by union-find; a pair already in one group is not checked
+again, so a story with many copies costs about one band's pairs). A row without a
+signature (:data:`EMPTY`: a text of fewer than :data:`MIN_WORDS` words, or a segment
+written before signatures existed) is in no group.
 
 >>> a = signature("Oil prices fell sharply on Monday as OPEC met in Vienna to talk.")
 >>> b = signature("OIL PRICES FELL SHARPLY, on Monday -- as OPEC met in Vienna to talk!")
@@ -28,7 +29,6 @@ in no group.
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 import zlib
 from collections.abc import Iterable, Sequence
@@ -154,80 +154,185 @@ def lsh_bands(threshold: float, num_perm: int = NUM_PERM, recall: float = 0.99) 
     return best
 
 
-def candidate_pairs(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """Pairs ``(i, j)``, i < j, of rows that agree on at least one band of ``rows``
-    positions (sorted, distinct; ``(m, 2)`` int64). Rows without a signature are left out.
+#: a band bucket of more rows than this (boilerplate shared by thousands of texts) is
+#: checked as a sliding window: each row against the next ``MAX_BUCKET`` rows of the
+#: bucket, not against all of them, so the cost stays linear in the rows
+MAX_BUCKET = 256
+#: candidate pairs checked against the threshold at a time (memory: 2 x 128 x 4 bytes each)
+_CHECK_CHUNK = 65_536
+
+
+def _band_keys(sigs: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """A 64-bit key per row for positions ``band * rows`` to ``(band + 1) * rows`` of the
+    signatures, those positions mixed by odd multipliers: rows with equal bands get equal
+    keys; unequal bands that collide only make a false candidate, which the threshold
+    check drops.
+
+    >>> s = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [1, 2, 3, 4]], np.uint32)
+    >>> k0, k1 = _band_keys(s, 0, 2), _band_keys(s, 1, 2)
+    >>> bool(k0[0] == k0[1] == k0[2]), bool(k1[0] == k1[2] != k1[1])
+    (True, True)
     """
-    keep = np.flatnonzero(has_signature(sigs))
-    found: set[tuple[int, int]] = set()
-    for band in range(bands):
-        part = np.ascontiguousarray(sigs[keep, band * rows : (band + 1) * rows])
-        if not part.shape[1]:
-            break
-        keys = part.view(np.dtype((np.void, part.dtype.itemsize * part.shape[1]))).ravel()
-        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        shared = np.flatnonzero(counts > 1)
-        if not len(shared):
-            continue
-        order = np.argsort(inverse, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(counts)])
-        for bucket in shared:
-            members = keep[order[starts[bucket] : starts[bucket + 1]]]
-            found.update(itertools.combinations(sorted(int(m) for m in members), 2))
-    if not found:
+    lo, hi = band * rows, (band + 1) * rows
+    if sigs.dtype == np.uint32 and sigs.flags.c_contiguous and lo % 2 == 0 and hi % 2 == 0:
+        words = sigs.view(np.uint64)[:, lo // 2 : hi // 2]  # two positions a word, no copy
+    else:
+        words = sigs[:, lo:hi]
+    keys = np.zeros(len(sigs), dtype=np.uint64)
+    for col in range(words.shape[1]):
+        keys ^= words[:, col].astype(np.uint64, copy=False) * _MIX[col % len(_MIX)]
+        keys = (keys << np.uint64(23)) | (keys >> np.uint64(41))
+    return keys
+
+
+_MIX = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+    dtype=np.uint64,
+)
+
+
+def _bucket_pairs(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Pairs of rows sharing a bucket: ``members`` grouped by bucket (bucket ``b`` is
+    ``members[starts[b] : starts[b] + sizes[b]]``); every pair of a bucket of at most
+    :data:`MAX_BUCKET` rows, each row with the next ``MAX_BUCKET`` of a bigger one.
+
+    >>> _bucket_pairs(np.array([7, 8, 9, 4, 5]), np.array([0, 3]), np.array([3, 2])).tolist()
+    [[7, 8], [7, 9], [8, 9], [4, 5]]
+    """
+    ends = np.repeat(starts + sizes, sizes)
+    pos = np.arange(len(members), dtype=np.int64)
+    partners = np.minimum(ends - pos - 1, MAX_BUCKET)
+    total = int(partners.sum())
+    if not total:
         return np.zeros((0, 2), dtype=np.int64)
-    return np.array(sorted(found), dtype=np.int64)
+    left = np.repeat(pos, partners)
+    first = np.repeat(np.cumsum(partners) - partners, partners)
+    right = left + 1 + (np.arange(total, dtype=np.int64) - first)
+    return np.stack([members[left], members[right]], axis=1)
 
 
-def duplicate_pairs(sigs: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """The candidate pairs whose estimated similarity is at least ``threshold``, and
-    their similarities."""
-    bands, rows = lsh_bands(threshold, sigs.shape[1] if sigs.ndim == 2 else NUM_PERM)
-    pairs = candidate_pairs(sigs, bands, rows)
+def _roots(parent: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The root of each of ``rows`` in the union-find forest ``parent``."""
+    found = parent[rows]
+    while True:
+        up = parent[found]
+        if np.array_equal(up, found):
+            return found
+        found = up
+
+
+def _compress(parent: np.ndarray) -> None:
+    """Point every row of the forest straight at its root."""
+    while True:
+        up = parent[parent]
+        if np.array_equal(up, parent):
+            return
+        parent[:] = up
+
+
+def _union(parent: np.ndarray, pairs: np.ndarray) -> None:
+    """Join the two rows of every pair in ``parent`` (a root is always the smallest row
+    of its tree, so a group's label is its smallest row)."""
+    while len(pairs):
+        a, b = _roots(parent, pairs[:, 0]), _roots(parent, pairs[:, 1])
+        apart = a != b
+        if not apart.any():
+            return
+        a, b, pairs = a[apart], b[apart], pairs[apart]
+        np.minimum.at(parent, np.maximum(a, b), np.minimum(a, b))
+
+
+def _split_buckets(
+    parent: np.ndarray, members: np.ndarray, sizes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The buckets (``members`` one bucket after another, ``sizes``) whose rows are not
+    all in one group yet."""
+    roots = _roots(parent, members)
+    firsts = np.cumsum(sizes) - sizes
+    split = np.minimum.reduceat(roots, firsts) != np.maximum.reduceat(roots, firsts)
+    return members[np.repeat(split, sizes)], sizes[split]
+
+
+def _check(sigs: np.ndarray, parent: np.ndarray, pairs: np.ndarray, threshold: float) -> None:
+    """Join the pairs whose estimated similarity reaches ``threshold`` (a pair already in
+    one group is not checked)."""
     if not len(pairs):
-        return pairs, np.zeros(0)
-    sims = similarity(sigs[pairs[:, 0]], sigs[pairs[:, 1]])
-    ok = sims >= threshold
-    return pairs[ok], sims[ok]
-
-
-def groups_from_pairs(n: int, pairs: np.ndarray) -> np.ndarray:
-    """Connected components of the pairs as labels: each row's group is the smallest row
-    in it, -1 for a row in no pair.
-
-    >>> groups_from_pairs(5, np.array([[1, 3], [3, 4]])).tolist()
-    [-1, 1, -1, 1, 1]
-    """
-    parent = np.arange(n, dtype=np.int64)
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = int(parent[x])
-        return x
-
-    for i, j in pairs:
-        ri, rj = root(int(i)), root(int(j))
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
-    labels = np.full(n, -1, dtype=np.int64)
-    if len(pairs):
-        touched = np.unique(pairs)
-        labels[touched] = [root(int(x)) for x in touched]
-    return labels
+        return
+    roots = _roots(parent, pairs.ravel()).reshape(-1, 2)
+    pairs = pairs[roots[:, 0] != roots[:, 1]]
+    for first in range(0, len(pairs), _CHECK_CHUNK):
+        chunk = pairs[first : first + _CHECK_CHUNK]
+        sim = (sigs[chunk[:, 0]] == sigs[chunk[:, 1]]).mean(axis=1)
+        _union(parent, chunk[sim >= threshold])
 
 
 def duplicate_groups(
     sigs: np.ndarray, threshold: float, live: np.ndarray | None = None
 ) -> np.ndarray:
     """Each row's duplicate group (its smallest row), -1 when it has no duplicate; rows
-    with ``live`` False (deleted) and rows without a signature are in no group."""
+    with ``live`` False (deleted) and rows without a signature are in no group.
+
+    LSH banding (:func:`lsh_bands`): rows agreeing on one band of positions are
+    candidates; a candidate pair whose estimated similarity reaches ``threshold`` is
+    joined (union-find), and the groups are the connected components. Band by band, a
+    pair already in one group is not checked again, so a story with many copies costs
+    its first band's pairs, not every band's; nothing is kept per pair beyond one band's
+    candidates (checked in chunks), so memory stays linear in the rows.
+    """
     sigs = np.asarray(sigs)
+    n = len(sigs)
+    keep = has_signature(sigs) if n else np.zeros(0, dtype=bool)
     if live is not None:
-        sigs = sigs.copy()
-        sigs[~np.asarray(live, dtype=bool)] = EMPTY[: sigs.shape[1]]
-    pairs, _ = duplicate_pairs(sigs, threshold)
-    return groups_from_pairs(len(sigs), pairs)
+        keep &= np.asarray(live, dtype=bool)
+    rows_kept = np.flatnonzero(keep)
+    parent = np.arange(n, dtype=np.int64)
+    if len(rows_kept) > 1:
+        bands, rows = lsh_bands(threshold, sigs.shape[1])
+        every = len(rows_kept) == n
+        for band in range(bands):
+            keys = _band_keys(sigs, band, rows)
+            if not every:
+                keys = keys[rows_kept]
+            order = np.argsort(keys)
+            sorted_keys = keys[order]
+            cut = np.flatnonzero(np.diff(sorted_keys)) + 1
+            starts = np.concatenate([[0], cut])
+            sizes = np.diff(np.concatenate([starts, [len(keys)]]))
+            shared = sizes > 1
+            if not shared.any():
+                continue
+            starts, sizes = starts[shared], sizes[shared]
+            members = rows_kept[order[_ranges(starts, sizes)]]
+            # each row against its bucket's first row, then every pair of a bucket still
+            # split: the copies of one story mostly join in the first pass, and a bucket
+            # already in one group (most, after the first bands) costs nothing more
+            for star in (True, False):
+                members, sizes = _split_buckets(parent, members, sizes)
+                if not len(members):
+                    break
+                firsts = np.cumsum(sizes) - sizes
+                if star:
+                    leader = np.repeat(members[firsts], sizes)
+                    pairs = np.stack([leader, members], axis=1)
+                else:
+                    pairs = _bucket_pairs(members, firsts, sizes)
+                _check(sigs, parent, pairs, threshold)
+            _compress(parent)
+    _compress(parent)
+    labels = parent
+    sizes = np.bincount(labels, minlength=n) if n else np.zeros(0, dtype=np.int64)
+    return np.where(sizes[labels] > 1, labels, -1).astype(np.int64)
+
+
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions ``starts[i] .. starts[i] + sizes[i] - 1`` of every range, in order.
+
+    >>> _ranges(np.array([5, 1]), np.array([2, 3])).tolist()
+    [5, 6, 1, 2, 3]
+    """
+    total = int(sizes.sum())
+    offsets = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes)
+    return np.arange(total, dtype=np.int64) + offsets
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,66 @@ def commit_stamp(directory: Path) -> tuple[int, int] | None:
     return st.st_ino, st.st_mtime_ns
 
 
+class CommitDuplicates:
+    """A commit's near-duplicate groups, computed once and kept: what
+    :class:`IndexReader` and the sharded index (``ranker.sharded``) share. The class
+    gives ``_lazy`` (a dict), ``_lazy_lock``, ``store``, ``settings`` and
+    ``_signature_parts()`` (each part's MinHash signatures and article count)."""
+
+    _lazy: dict
+    _lazy_lock: threading.Lock
+
+    def _signature_parts(self) -> tuple[list[np.ndarray | None], list[int]]:
+        raise NotImplementedError
+
+    def duplicates(self, wait: bool = True) -> DuplicateGroups:
+        """This commit's near-duplicate groups over its live articles (the segments'
+        MinHash signatures, LSH-banded; :mod:`indexer.duplicates`), computed on first use
+        and kept: a deleted article is in no group, an added copy is in its story's.
+        ``duplicate_seconds`` says what computing them took.
+
+        ``wait=False``: while they are not computed yet, a reopened commit answers with
+        the groups of the commit it was reopened from, carried over to its segments
+        (deleted articles left out; articles of new segments in no group yet), so that a
+        search right after a commit does not wait for them (they take about 0.1-0.3 s
+        on the demo; a server computes them in the background, :meth:`Searcher.reopened`),
+        and a commit being warmed (:meth:`warm_duplicates`) answers with no groups.
+        """
+        carried = self._lazy.get("carried")
+        if not wait and carried is not None and "duplicates" not in self._lazy:
+            return carried
+        with self._lazy_lock:
+            groups = self._lazy.get("duplicates")
+            if groups is None:
+                t = time.perf_counter()
+                parts, sizes = self._signature_parts()
+                groups = self._lazy["duplicates"] = commit_groups(
+                    parts,
+                    sizes,
+                    self.settings.duplicate_threshold,  # type: ignore[attr-defined]
+                    live=self.store.live,  # type: ignore[attr-defined]
+                )
+                self._lazy["duplicate_seconds"] = time.perf_counter() - t
+            return groups
+
+    def warm_duplicates(self) -> threading.Thread:
+        """Compute the groups in a background thread (a server does this when it opens
+        an index: at a million passages they take seconds). Until they are ready a
+        search that does not wait for them collapses nothing (or what a reopened commit
+        carried over); one that waits (``duplicates()``) waits for this computation."""
+        self._lazy.setdefault("carried", DuplicateGroups.none(0))
+        thread = threading.Thread(target=self.duplicates, name="newsrank-duplicates", daemon=True)
+        thread.start()
+        return thread
+
+    @property
+    def duplicate_seconds(self) -> float | None:
+        """Seconds :meth:`duplicates` took for this commit (None: not computed yet)."""
+        return self._lazy.get("duplicate_seconds")
+
+
 @dataclass(frozen=True)
-class IndexReader:
+class IndexReader(CommitDuplicates):
     """One commit of one index directory, loaded once and shared by threads."""
 
     directory: Path
@@ -145,38 +203,11 @@ class IndexReader:
         reader = IndexReader.open(self.directory, self.ef_search, previous=self)
         return None if reader.generation == self.generation else reader
 
-    def duplicates(self, wait: bool = True) -> DuplicateGroups:
-        """This commit's near-duplicate groups over its live articles (the segments'
-        MinHash signatures, LSH-banded; :mod:`indexer.duplicates`), computed on first use
-        and kept: a deleted article is in no group, an added copy is in its story's.
-        ``duplicate_seconds`` says what computing them took.
-
-        ``wait=False``: while they are not computed yet, a reopened commit answers with
-        the groups of the commit it was reopened from, carried over to its segments
-        (deleted articles left out; articles of new segments in no group yet), so that a
-        search right after a commit does not wait for them (they take about 0.1-0.3 s
-        on the demo; a server computes them in the background, :meth:`Searcher.reopened`).
-        """
-        carried = self._lazy.get("carried")
-        if not wait and carried is not None and "duplicates" not in self._lazy:
-            return carried
-        with self._lazy_lock:
-            groups = self._lazy.get("duplicates")
-            if groups is None:
-                t = time.perf_counter()
-                groups = self._lazy["duplicates"] = commit_groups(
-                    [self.segments[e.name].minhash for e in self.manifest.segments],
-                    [p.store.n_articles for p in self.store.parts],
-                    self.settings.duplicate_threshold,
-                    live=self.store.live,
-                )
-                self._lazy["duplicate_seconds"] = time.perf_counter() - t
-            return groups
-
-    @property
-    def duplicate_seconds(self) -> float | None:
-        """Seconds :meth:`duplicates` took for this commit (None: not computed yet)."""
-        return self._lazy.get("duplicate_seconds")
+    def _signature_parts(self) -> tuple[list[np.ndarray | None], list[int]]:
+        return (
+            [self.segments[e.name].minhash for e in self.manifest.segments],
+            [p.store.n_articles for p in self.store.parts],
+        )
 
     @property
     def settings(self) -> IndexConfig:

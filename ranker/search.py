@@ -22,7 +22,6 @@ them the searcher stops after fusion.
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -154,7 +153,7 @@ class Searcher:
         one reads every text (seconds on the demo). The new commit's duplicate groups
         (about 80 ms on the demo) are computed in the background, so that its first
         search does not wait for them."""
-        threading.Thread(target=index.duplicates, daemon=True).start()
+        index.warm_duplicates()
         return Searcher(
             index,
             embedder=self.embedder,

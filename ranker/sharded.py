@@ -54,10 +54,15 @@ from typing import Any, Protocol
 import numpy as np
 
 from indexer.dense import Embedder
-from indexer.duplicates import DuplicateGroups, commit_groups
 from indexer.lexical import Hits, TermStats, Tokenizer
 from indexer.manifest import Manifest
-from indexer.reader import IndexReader, check_embedder, commit_stamp, manifest_embedder
+from indexer.reader import (
+    CommitDuplicates,
+    IndexReader,
+    check_embedder,
+    commit_stamp,
+    manifest_embedder,
+)
 from indexer.shards import ShardCommit, ShardLayout, read_layout, summed_manifest
 from indexer.store import ArticleStore
 from newsrank.config import IndexConfig
@@ -276,7 +281,7 @@ class ShardTally:
         return data
 
 
-class ShardedIndex:
+class ShardedIndex(CommitDuplicates):
     """One commit of every shard, seen as one index by the searcher (the surface of
     :class:`indexer.reader.IndexReader` it uses: ``store``, ``bm25``, ``dense``,
     ``manifest``, ``duplicates``, ``reopen``...). Numbers are commit-wide: shard 0's
@@ -373,25 +378,13 @@ class ShardedIndex:
             return None
         return ShardedIndex(self.directory, self.layout, self.backend, commits, self.ef_search)
 
-    def duplicates(self, wait: bool = True) -> DuplicateGroups:
-        """Near-duplicate groups over the live articles of every shard (a story's
-        versions in two shards are one group), computed on first use and kept."""
-        with self._lazy_lock:
-            groups = self._lazy.get("duplicates")
-            if groups is None:
-                t = time.perf_counter()
-                groups = self._lazy["duplicates"] = commit_groups(
-                    [m for c in self.commits for m in c.minhash],
-                    [p.store.n_articles for p in self.store.parts],
-                    self.settings.duplicate_threshold,
-                    live=self.store.live,
-                )
-                self._lazy["duplicate_seconds"] = time.perf_counter() - t
-            return groups
-
-    @property
-    def duplicate_seconds(self) -> float | None:
-        return self._lazy.get("duplicate_seconds")
+    def _signature_parts(self) -> tuple[list[np.ndarray | None], list[int]]:
+        """Every shard's signatures, in order: a story's versions in two shards are one
+        group (:class:`indexer.reader.CommitDuplicates`)."""
+        return (
+            [m for c in self.commits for m in c.minhash],
+            [p.store.n_articles for p in self.store.parts],
+        )
 
     def open_embedder(self) -> Embedder:
         return manifest_embedder(self.manifest, self.directory)

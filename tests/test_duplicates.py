@@ -23,10 +23,8 @@ from indexer.duplicates import (
     EMPTY,
     NUM_PERM,
     DuplicateGroups,
-    candidate_pairs,
     commit_signatures,
     duplicate_groups,
-    groups_from_pairs,
     has_signature,
     lsh_bands,
     signature,
@@ -36,7 +34,7 @@ from indexer.duplicates import (
 from indexer.reader import IndexReader
 from indexer.segment import MINHASH
 from indexer.writer import IndexWriter
-from newsrank.config import IndexConfig
+from newsrank.config import HeadsConfig, IndexConfig, Settings
 from ranker.collapse import collapse
 from ranker.ranking import ArticleScore, Ranking
 from ranker.related import nearest_articles
@@ -100,14 +98,77 @@ def test_candidate_pairs_and_groups():
     a = signature("one two three four five six seven eight nine ten eleven twelve")
     b = signature("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu")
     sigs = np.stack([a, b, a, EMPTY, a])
-    assert candidate_pairs(sigs, 32, 4).tolist() == [[0, 2], [0, 4], [2, 4]]
     assert duplicate_groups(sigs, THRESHOLD).tolist() == [0, -1, 0, -1, 0]
     assert duplicate_groups(sigs, THRESHOLD, live=[True, True, False, True, True]).tolist() == [
         0, -1, -1, -1, 0,
     ]  # fmt: skip
-    assert groups_from_pairs(4, np.array([[2, 3], [0, 3]])).tolist() == [0, -1, 0, 0]
     groups = DuplicateGroups.of(np.array([-1, 1, 1, -1]))
     assert groups.others(2) == [1] and groups.group(0) == [0] and groups.n_groups == 1
+
+
+def reference_groups(sigs: np.ndarray, threshold: float, live=None) -> list[int]:
+    """The groups by the book: every pair sharing an LSH band, checked, then connected
+    components by a plain union-find (slow; small inputs only)."""
+    n = len(sigs)
+    ok = has_signature(sigs) if n else np.zeros(0, bool)
+    if live is not None:
+        ok &= np.asarray(live, bool)
+    bands, rows = lsh_bands(threshold, sigs.shape[1])
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if not (ok[i] and ok[j]):
+                continue
+            bands_equal = (sigs[i, : bands * rows] == sigs[j, : bands * rows]).reshape(bands, rows)
+            if bands_equal.all(axis=1).any() and (sigs[i] == sigs[j]).mean() >= threshold:
+                ri, rj = root(i), root(j)
+                parent[max(ri, rj)] = min(ri, rj)
+    labels = [root(i) for i in range(n)]
+    return [g if labels.count(g) > 1 else -1 for g in labels]
+
+
+def planted(draw_seed: int, n_stories: int, copies: list[int], noise: float) -> np.ndarray:
+    """Random signatures: ``n_stories`` stories, story ``s`` with ``copies[s]`` copies,
+    each position of a copy redrawn with probability ``noise``; rows shuffled."""
+    rng = np.random.default_rng(draw_seed)
+    base = rng.integers(0, 2**31, size=(n_stories, NUM_PERM)).astype(np.uint32)
+    rows = np.repeat(base, copies, axis=0)
+    flip = rng.random(rows.shape) < noise
+    rows[flip] = rng.integers(0, 2**31, size=int(flip.sum())).astype(np.uint32)
+    return rows[rng.permutation(len(rows))]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(0, 2**31),
+    st.lists(st.integers(1, 7), min_size=1, max_size=8),
+    st.sampled_from([0.0, 0.2, 0.35, 0.5]),
+    st.sampled_from([0.5, 0.65, 0.8]),
+    st.booleans(),
+)
+def test_property_groups_equal_the_pairwise_definition(seed, copies, noise, threshold, deletes):
+    sigs = planted(seed, len(copies), copies, noise)
+    if len(sigs) > 2:
+        sigs[seed % len(sigs)] = EMPTY  # a row without a signature
+    live = None
+    if deletes:
+        live = np.random.default_rng(seed + 1).random(len(sigs)) > 0.2
+    assert duplicate_groups(sigs, threshold, live=live).tolist() == reference_groups(
+        sigs, threshold, live
+    )
+
+
+def test_many_copies_of_one_story_cost_linear_memory_and_form_one_group():
+    # 3,000 copies of one story (bigger than a bucket's pairwise check) and 2,000 others
+    sigs = np.concatenate([planted(1, 1, [3000], 0.1), planted(2, 2000, [1] * 2000, 0.0)])
+    labels = duplicate_groups(sigs, THRESHOLD)
+    assert (labels[:3000] == 0).all() and (labels[3000:] == -1).all()
 
 
 def test_a_segment_without_signatures_reads_as_no_duplicates():
@@ -237,6 +298,43 @@ def test_a_reopened_commit_answers_with_carried_groups_until_its_own_are_ready(
     assert not any("oil-1-caps" in g or "mask-1-copy" in g for g in ids)
     assert id_groups(after) == {frozenset({"oil-1", "oil-1-wire"}), MASK}  # computed
     assert after.duplicates(wait=False) is after.duplicates()
+
+
+def test_a_warming_commit_collapses_nothing_until_its_groups_are_ready(dup_index, embedder):
+    reader = IndexReader.open(dup_index)
+    searcher = Searcher(reader, embedder=embedder)
+    request = SearchRequest("oil coronavirus")
+    with reader._lazy_lock:  # hold the computation back, as a slow one would be
+        warming = reader.warm_duplicates()
+        assert reader.duplicates(wait=False).n_groups == 0
+        early = searcher.search(request)  # answered at once, copies not collapsed
+        assert warming.is_alive() and reader.duplicate_seconds is None
+    warming.join(timeout=30)
+    assert reader.duplicates(wait=False) is reader.duplicates()
+    assert MASK in id_groups(reader)
+    late = searcher.search(request)
+    assert all(not h.duplicates for h in early.results)
+    assert any(h.duplicates for h in late.results)
+    assert len(late.results) <= len(early.results)
+
+
+def test_the_server_computes_the_groups_at_start(dup_index, monkeypatch):
+    import web.engine as engine_module
+
+    started = []
+    original = IndexReader.warm_duplicates
+    monkeypatch.setattr(
+        IndexReader, "warm_duplicates", lambda self: started.append(self) or original(self)
+    )
+    no_heads = HeadsConfig(reranker=None, reader=None, tagger=None, topic=None)
+    app = create_app(
+        {"TESTING": True, "INDEX_DIR": str(dup_index), "SETTINGS": Settings(heads=no_heads)}
+    )
+    with app.app_context():
+        engine = engine_module.get_engine()
+    assert started and started[0] is engine.current().index
+    response = app.test_client().get("/api/search?q=mask")
+    assert response.status_code == 200
 
 
 def test_an_index_without_signature_files_has_no_duplicates(tmp_path, dup_index, embedder):

@@ -280,6 +280,9 @@ def _load(app: Flask) -> Engine:
         heads=settings.heads,
     )
     engine._schedule_suggester()
+    # the near-duplicate groups too (seconds at a million passages): until they are
+    # ready, searches are answered without collapsing copies
+    searcher.index.warm_duplicates()
     return engine
 
 
