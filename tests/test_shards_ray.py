@@ -62,8 +62,21 @@ def sharded(ray_session, built, fp32_embedder):
 
 @pytest.fixture(scope="module")
 def shared(ray_session, built, fp32_embedder):
-    """A searcher over the 3 shards whose actors the tests may kill, not for good."""
-    index = ShardedIndex.open(built / "three", backend="ray")
+    """A searcher over the 3 shards whose actors the tests may kill, not for good.
+
+    A restarted actor reloads its shard; on a loaded 2-core machine that has taken
+    longer than the default wait (15 s), so these tests wait up to 2 minutes: what is
+    tested is that the restart is waited for and the query retried, not how fast."""
+    before = os.environ.get("NEWSRANK_SHARD_RESTART_WAIT_S")
+    os.environ["NEWSRANK_SHARD_RESTART_WAIT_S"] = "120"
+    try:
+        index = ShardedIndex.open(built / "three", backend="ray")
+    finally:
+        if before is None:
+            os.environ.pop("NEWSRANK_SHARD_RESTART_WAIT_S")
+        else:
+            os.environ["NEWSRANK_SHARD_RESTART_WAIT_S"] = before
+    assert index.backend.restart_wait_s == 120
     yield Searcher(index, embedder=fp32_embedder)
     index.close()
 
