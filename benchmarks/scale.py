@@ -27,7 +27,9 @@ vectors below ``IndexConfig.ann_threshold`` passages, HNSW above), then measures
   server does, and answers one query: seconds to open (imports included), to the first
   answer (which computes the commit's near-duplicate groups), and peak RSS ("serving
   memory");
-- the **BM25 stage** (``index.bm25.retrieve``, depth 100) and the **dense stage**
+- the **BM25 stage** (``index.bm25.retrieve``, depth 100: exact MaxScore pruning, after
+  one warm-up pass that caches each query term's bound; beside it, in the same loop,
+  every posting scored, ``prune=False``) and the **dense stage**
   (``index.dense.search``) p50 / p95 over ``--queries`` queries of 2-4 title words, and
   the dense stage's recall@10 against exact search over the same vectors;
 - **vector structures** on the same vectors (FAISS): exact flat, HNSW (M=32, efSearch
@@ -138,8 +140,9 @@ def du_mb(path: Path, pattern: str = "**/*") -> float:
     return round(sum(p.stat().st_size for p in path.glob(pattern) if p.is_file()) / 2**20, 1)
 
 
-# As the web server opens an index (web.engine: the suggester is built in the
-# background, so it is not waited for), then one query; imports included.
+# As the web server opens an index (web.engine: the suggester and the near-duplicate
+# groups are built in the background, so they are not waited for), then one query;
+# imports included. Then the wait until the groups are ready, and peak RSS.
 LOAD_PROBE = """
 import json, resource, sys, time
 t = time.perf_counter()
@@ -152,8 +155,14 @@ import numpy as np
 emb = SampledEmbedder(np.load({base!r}))
 s = Searcher.open({index!r}, embedder=emb, config=SearchConfig(suggest_wait=False))
 opened = time.perf_counter() - t
+rss_open = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+warming = s.index.warm_duplicates()
 s.search(SearchRequest("oil prices", k=10))
-print(json.dumps({{"load_s": time.perf_counter() - t, "open_s": opened,
+answered = time.perf_counter() - t
+warming.join()
+print(json.dumps({{"load_s": answered, "open_s": opened,
+  "groups_ready_s": time.perf_counter() - t, "groups_s": s.index.duplicate_seconds,
+  "rss_open_mb": rss_open,
   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
@@ -176,8 +185,13 @@ def time_stages(index_dir: Path, emb: SampledEmbedder, queries: list[str]) -> di
     searcher = Searcher.open(index_dir, embedder=emb)
     index = searcher.index
     vectors = emb.encode(queries, queries=True)
-    bm25, dense, found = [], [], []
+    bm25, exhaustive, dense, found = [], [], [], []
+    for q in queries:  # warm the per-term bounds of the pruning (cached per commit)
+        index.bm25.retrieve(q, 100)
     for q, v in zip(queries, vectors):
+        t = time.perf_counter()
+        index.bm25.retrieve(q, 100, prune=False)  # every posting scored: the reference
+        exhaustive.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         index.bm25.retrieve(q, 100)
         bm25.append((time.perf_counter() - t) * 1000)
@@ -194,6 +208,8 @@ def time_stages(index_dir: Path, emb: SampledEmbedder, queries: list[str]) -> di
         "dense_kind": index.dense.kind,
         "bm25_p50_ms": pct(bm25, 50),
         "bm25_p95_ms": pct(bm25, 95),
+        "bm25_exhaustive_p50_ms": pct(exhaustive, 50),
+        "bm25_exhaustive_p95_ms": pct(exhaustive, 95),
         "dense_p50_ms": pct(dense, 50),
         "dense_p95_ms": pct(dense, 95),
         "dense_recall@10": round(float(recall), 4),
@@ -268,17 +284,23 @@ def bench_size(
     articles = base_articles(demo, n_articles, seed=size)
     emb = SampledEmbedder(base, args.noise)
     index_dir = Path(args.work) / f"index-{size}"
-    shutil.rmtree(index_dir, ignore_errors=True)
-    t = time.perf_counter()
-    # the product's settings: exact vectors below IndexConfig.ann_threshold, HNSW above
-    result = build_index(articles, index_dir, IndexConfig(), embedder=emb, progress=False)
-    build_s = time.perf_counter() - t
-    manifest = result.manifest
+    record = Path(args.work) / f"index-{size}.build.json"  # what --reuse reads back
+    if args.reuse and record.exists() and index_dir.exists():
+        built = json.loads(record.read_text())
+    else:
+        shutil.rmtree(index_dir, ignore_errors=True)
+        t = time.perf_counter()
+        # the product's settings: exact vectors below IndexConfig.ann_threshold, HNSW above
+        result = build_index(articles, index_dir, IndexConfig(), embedder=emb, progress=False)
+        built = {
+            "passages": result.manifest.passages,
+            "articles": result.manifest.articles,
+            "build_s": round(time.perf_counter() - t, 1),
+        }
+        record.write_text(json.dumps(built))
     queries = make_queries(articles, args.queries)
     row: dict[str, Any] = {
-        "passages": manifest.passages,
-        "articles": manifest.articles,
-        "build_s": round(build_s, 1),
+        **built,
         "disk_mb": {
             "total": du_mb(index_dir),
             "store": du_mb(index_dir, "seg-*/store.sqlite"),
@@ -286,6 +308,8 @@ def bench_size(
             "vectors": du_mb(index_dir, "seg-*/dense.faiss"),
         },
     }
+    if args.build_only:
+        return row
     row["load"] = measure_load(index_dir, base_file)
     row["stages"] = time_stages(index_dir, emb, queries)
     if args.vector_options:
@@ -294,8 +318,9 @@ def bench_size(
         x = np.concatenate([p.vectors() for p in IndexReader.open(index_dir).dense.parts])
         q = emb.encode(queries, queries=True)
         row["vectors"] = vector_options(x, q)
-    if not args.keep:
+    if not (args.keep or args.reuse):
         shutil.rmtree(index_dir, ignore_errors=True)
+        record.unlink(missing_ok=True)
     return row
 
 
@@ -303,16 +328,17 @@ def print_report(report: dict) -> None:
     m = report["machine"]
     print(f"machine: {m['model_name']}, {m['cpus']} CPUs; noise {report['noise']}")
     print(
-        "| passages | build s | disk MB | open s | first answer s | serving RSS MB |"
-        " bm25 p50 / p95 ms | dense p50 / p95 ms |"
+        "| passages | build s | disk MB | open s | first answer s | groups ready s |"
+        " serving RSS MB (open / peak) | bm25 p50 / p95 ms | dense p50 / p95 ms |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in report["sizes"]:
         s, ld = r["stages"], r["load"]
         opened = ld.get("open_s", float("nan"))
         print(
             f"| {r['passages']:,} | {r['build_s']} | {r['disk_mb']['total']} | {opened:.2f} |"
-            f" {ld['load_s']:.2f} | {ld['rss_mb']:.0f} |"
+            f" {ld['load_s']:.2f} | {ld.get('groups_ready_s', float('nan')):.2f} |"
+            f" {ld.get('rss_open_mb', float('nan')):.0f} / {ld['rss_mb']:.0f} |"
             f" {s['bm25_p50_ms']} / {s['bm25_p95_ms']} |"
             f" {s['dense_p50_ms']} / {s['dense_p95_ms']} ({s.get('dense_kind')},"
             f" recall@10 {s.get('dense_recall@10')}) |"
@@ -339,8 +365,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default="runs/scale", help="where the indexes are built")
     parser.add_argument("--no-vector-options", dest="vector_options", action="store_false")
     parser.add_argument("--keep", action="store_true", help="keep the built indexes")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure an index kept by an earlier run (and keep it)"
+    )
+    parser.add_argument("--build-only", action="store_true", help="build (and keep); measure later")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.build_only:
+        args.keep = True
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     Path(args.work).mkdir(parents=True, exist_ok=True)
     demo = list(read_demo_news().articles)
