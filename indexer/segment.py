@@ -210,7 +210,7 @@ def read_minhash(directory: Path) -> np.ndarray | None:
     path = directory / MINHASH
     if not path.exists():
         return None
-    sigs = np.load(path, allow_pickle=False)
+    sigs = np.load(path, mmap_mode="r", allow_pickle=False)  # read when grouped
     return sigs if sigs.ndim == 2 and sigs.shape[1] == NUM_PERM else None
 
 
