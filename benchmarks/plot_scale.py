@@ -77,7 +77,7 @@ def render(report: dict, width: int = 420, height: int = 300) -> str:
     """The SVG text of the three panels side by side."""
     xs = [float(r["passages"]) for r in report["sizes"]]
     panels = _series(report)
-    margin = {"l": 56, "r": 12, "t": 28, "b": 96}
+    margin = {"l": 56, "r": 44, "t": 28, "b": 96}
     pw, ph = width - margin["l"] - margin["r"], height - margin["t"] - margin["b"]
     m = report.get("machine", {})
     parts = [

@@ -145,6 +145,17 @@ def du_mb(path: Path, pattern: str = "**/*") -> float:
 # imports included. Then the wait until the groups are ready, and peak RSS.
 LOAD_PROBE = """
 import json, resource, sys, time
+def peak_mb():
+    # VmHWM: this process's own peak (ru_maxrss would also count the parent's memory
+    # at fork time, which Linux carries across exec: a benchmark that has just built a
+    # big index in-process would read its own size here)
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t = time.perf_counter()
 from newsrank.config import SearchConfig
 from ranker.search import Searcher
@@ -155,7 +166,7 @@ import numpy as np
 emb = SampledEmbedder(np.load({base!r}))
 s = Searcher.open({index!r}, embedder=emb, config=SearchConfig(suggest_wait=False))
 opened = time.perf_counter() - t
-rss_open = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss_open = peak_mb()
 warming = s.index.warm_duplicates()
 s.search(SearchRequest("oil prices", k=10))
 answered = time.perf_counter() - t
@@ -163,7 +174,7 @@ warming.join()
 print(json.dumps({{"load_s": answered, "open_s": opened,
   "groups_ready_s": time.perf_counter() - t, "groups_s": s.index.duplicate_seconds,
   "rss_open_mb": rss_open,
-  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+  "rss_mb": peak_mb()}}))
 """
 
 
@@ -376,9 +387,12 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     Path(args.work).mkdir(parents=True, exist_ok=True)
     demo = list(read_demo_news().articles)
-    base = base_vectors(args.vectors_from, demo)
     base_file = Path(args.work) / "base-vectors.npy"
-    np.save(base_file, base)
+    if args.reuse and base_file.exists():  # the vectors the kept indexes were built from
+        base = np.load(base_file)
+    else:
+        base = base_vectors(args.vectors_from, demo)
+        np.save(base_file, base)
     report: dict[str, Any] = {
         "machine": machine(),
         "noise": args.noise,
