@@ -33,7 +33,8 @@ vectors below ``IndexConfig.ann_threshold`` passages, HNSW above), then measures
   (``index.dense.search``) p50 / p95 over ``--queries`` queries of 2-4 title words, and
   the dense stage's recall@10 against exact search over the same vectors;
 - **vector structures** on the same vectors (FAISS): exact flat, HNSW (M=32, efSearch
-  64 and 128), IVF (sqrt(N)*4 lists, nprobe 8 and 32) with float32 and float16 codes,
+  64 and 128) over float32 vectors and over float16 codes (the product's
+  ``hnsw-fp16``), IVF (sqrt(N)*4 lists, nprobe 8 and 32) with float32 and float16 codes,
   and IVF-PQ (48 bytes a vector); build seconds, memory, p50 and recall@10 against exact.
 
 Numbers print as tables (``--json`` for one JSON object) with the machine; medians of
@@ -272,6 +273,14 @@ def vector_options(x: np.ndarray, q: np.ndarray, k: int = 10) -> list[dict]:
     links = n * 32 * 2 * 4 / 2**20  # about 2M neighbour ids of 4 bytes per vector
     setups = [(f"ef={ef}", lambda i, ef=ef: setattr(i.hnsw, "efSearch", ef)) for ef in (64, 128)]
     run("HNSW32", hnsw, x.nbytes / 2**20 + links, setups)
+
+    t = time.perf_counter()  # the product's dense_kind="hnsw-fp16"
+    half = faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_fp16, 32, faiss.METRIC_INNER_PRODUCT)
+    half.hnsw.efConstruction = 40
+    half.train(x[:1])
+    half.add(x)
+    built = time.perf_counter() - t
+    run("HNSW32 fp16", half, x.nbytes / 2 / 2**20 + links, setups)
 
     for label, factory, code_bytes in (
         ("IVF-flat", f"IVF{nlist},Flat", d * 4),

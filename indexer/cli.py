@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from newsrank.config import HeadsConfig, IndexConfig
+from newsrank.config import DENSE_KINDS, HeadsConfig, IndexConfig
 
 _WAIT_HELP = "wait this long for another writer to finish (default 30 s)"
 
@@ -39,7 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.add_argument(
         "--embedder", default=IndexConfig.embedder, help="sentence-transformers model"
     )
-    build.add_argument("--dense-index", choices=["auto", "flat", "hnsw"], default="auto")
+    build.add_argument(
+        "--dense-index",
+        choices=["auto", *DENSE_KINDS],
+        default="auto",
+        help="auto: exact below 200,000 passages a segment, HNSW from there; hnsw-fp16: "
+        "HNSW over float16 codes (half the vector memory)",
+    )
     build.add_argument("--passage-words", type=int, default=IndexConfig.passage_words)
     build.add_argument("--passage-overlap", type=int, default=IndexConfig.passage_overlap)
     build.add_argument(

@@ -27,6 +27,10 @@ from newsrank.precision import check_precision
 DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 
 
+#: the dense index kinds a segment can have (``IndexConfig.dense_kind`` also takes "auto")
+DENSE_KINDS = ("flat", "hnsw", "hnsw-fp16")
+
+
 @dataclass(frozen=True)
 class IndexConfig:
     """How articles become passages and how passages are indexed."""
@@ -37,7 +41,10 @@ class IndexConfig:
     bm25_method: str = "lucene"  # bm25s scoring variant (see indexer/lexical.py)
     bm25_k1: float = 1.5
     bm25_b: float = 0.75
-    dense_kind: str = "auto"  # "flat" (exact), "hnsw" (approximate) or "auto"
+    # "flat" (exact), "hnsw" (approximate), "hnsw-fp16" (HNSW over float16 codes: half the
+    # vector memory, for big indexes; docs/benchmarks.md "Scale") or "auto" (flat below
+    # ann_threshold passages, hnsw from there)
+    dense_kind: str = "auto"
     ann_threshold: int = 200_000  # auto switches to HNSW at this many passages
     hnsw_m: int = 32
     # words of each article's text (after its title) the topic and entity heads label at
@@ -64,8 +71,10 @@ class IndexConfig:
                 f"passage_overlap={self.passage_overlap} must be >= 0 and smaller than "
                 f"passage_words={self.passage_words}"
             )
-        if self.dense_kind not in ("auto", "flat", "hnsw"):
-            raise ValueError(f"dense_kind={self.dense_kind!r}: choose 'auto', 'flat' or 'hnsw'")
+        if self.dense_kind not in ("auto", *DENSE_KINDS):
+            raise ValueError(
+                f"dense_kind={self.dense_kind!r}: choose 'auto' or one of {', '.join(DENSE_KINDS)}"
+            )
         if self.lead_words < 1:
             raise ValueError(f"lead_words={self.lead_words} must be at least 1")
         check_precision(self.embed_precision)

@@ -32,7 +32,7 @@ def test_hnsw_finds_the_same_neighbours_on_a_small_set():
         )
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "hnsw-fp16"])
 def test_mask_restricts_results(kind):
     vectors = _vectors()
     index = DenseIndex(kind=kind)
@@ -43,7 +43,7 @@ def test_mask_restricts_results(kind):
     assert sorted(hits.ids.tolist()) == [3, 50, 299]
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "hnsw-fp16"])
 def test_save_load_round_trip(kind, tmp_path):
     vectors = _vectors()
     index = DenseIndex(kind=kind)
@@ -54,12 +54,38 @@ def test_save_load_round_trip(kind, tmp_path):
     assert loaded.search(vectors[5], k=3).ids.tolist() == index.search(vectors[5], k=3).ids.tolist()
 
 
+def test_float16_hnsw_keeps_neighbours_and_scores_in_half_the_memory(tmp_path):
+    vectors = _vectors(n=2000, dim=64)
+    flat, half, full = DenseIndex("flat"), DenseIndex("hnsw-fp16"), DenseIndex("hnsw")
+    for index in (flat, half, full):
+        index.index(vectors)
+    agree = 0
+    for i in range(0, 2000, 50):
+        exact = flat.search(vectors[i] + 0.05, k=10)
+        found = half.search(vectors[i] + 0.05, k=10)
+        agree += len(set(exact.ids.tolist()) & set(found.ids.tolist()))
+        common = [j for j, x in enumerate(found.ids) if x in exact.ids]
+        by_id = dict(zip(exact.ids.tolist(), exact.scores.tolist()))
+        for j in common:  # float16 codes: scores within 1e-3 of the exact ones
+            assert abs(found.scores[j] - by_id[int(found.ids[j])]) < 1e-3
+    assert agree / (40 * 10) >= 0.95
+    np.testing.assert_allclose(half.vectors(), vectors, atol=1e-3)
+    half.save(tmp_path / "half.faiss")
+    full.save(tmp_path / "full.faiss")
+    saved = (tmp_path / "half.faiss").stat().st_size, (tmp_path / "full.faiss").stat().st_size
+    vector_bytes = vectors.size * 4
+    assert saved[1] - saved[0] >= 0.45 * vector_bytes  # the codes are half the floats
+
+
 def test_kind_choice_and_errors():
     assert choose_kind("auto", 10, 100) == "flat"
     assert choose_kind("auto", 100, 100) == "hnsw"
     assert choose_kind("flat", 10**7, 100) == "flat"
+    assert choose_kind("hnsw-fp16", 10, 100) == "hnsw-fp16"  # never chosen by auto
     with pytest.raises(ValueError, match="'ivf'"):
         choose_kind("ivf", 1, 1)
+    with pytest.raises(ValueError, match="hnsw-fp16"):
+        DenseIndex("hnsw16")
 
 
 def test_embedder_gives_unit_vectors_and_sensible_similarity(embedder):
@@ -111,3 +137,40 @@ def test_precision_settings_name_the_choices(bad):
     for make in (lambda: IndexConfig(embed_precision=bad), lambda: HeadsConfig(precision=bad)):
         with pytest.raises(ValueError, match="choose 'auto', 'fp32' or 'bf16'"):
             make()
+
+
+def test_an_index_built_with_float16_vectors_searches_adds_and_merges(
+    tmp_path, news_articles, embedder
+):
+    from indexer.build import build_index
+    from indexer.reader import IndexReader
+    from indexer.writer import IndexWriter
+    from newsrank.config import IndexConfig
+    from ranker.request import SearchRequest
+    from ranker.search import Searcher
+
+    half, exact = tmp_path / "half", tmp_path / "exact"
+    build_index(news_articles[:20], half, IndexConfig(dense_kind="hnsw-fp16"), embedder=embedder)
+    build_index(news_articles[:20], exact, IndexConfig(dense_kind="flat"), embedder=embedder)
+    with IndexWriter(half, embedder=embedder) as writer:  # the index's own settings
+        writer.add(news_articles[20:])
+        writer.commit()
+        writer.merge(force=True)
+    reader = IndexReader.open(half)
+    assert reader.manifest.dense_kind == "hnsw-fp16" and len(reader.manifest.segments) == 1
+    assert [p.kind for p in reader.dense.parts] == ["hnsw-fp16"]
+    build_index(news_articles, exact, IndexConfig(dense_kind="flat"), embedder=embedder)
+    other = IndexReader.open(exact)
+    for query in ("oil prices coronavirus", "election results", "football"):
+        vector = embedder.encode([query], queries=True)[0]
+
+        def top(index, vector=vector):
+            hits = index.dense.search(vector, 5)
+            nums = [int(index.store.passage_article[p]) for p in hits.ids]
+            return list(index.store.ids(nums).values())[:3], hits.scores[:3]
+
+        (ids_a, scores_a), (ids_b, scores_b) = top(reader), top(other)
+        assert ids_a == ids_b, query
+        np.testing.assert_allclose(scores_a, scores_b, atol=1e-3)
+    response = Searcher(reader, embedder=embedder).search(SearchRequest("oil prices"))
+    assert response.results

@@ -300,7 +300,7 @@ def _schemas() -> dict[str, Any]:
                 "articles": _OFFSET,
                 "passages": _OFFSET,
                 "embedder": _STR,
-                "dense_index": {**_STR, "description": '"flat" or "hnsw"'},
+                "dense_index": {**_STR, "description": '"flat", "hnsw" or "hnsw-fp16"'},
                 "index_created": _STR,
                 "enrichment": _nullable({"type": "object"}),
                 "heads": _obj(
