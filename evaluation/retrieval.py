@@ -97,6 +97,7 @@ class RetrievalResult:
     # one entry per weighted-RRF setting: {"bm25": w, "dense": w, "ndcg@10": ..., "mrr@10":
     # ..., "recall@100": ..., "map": ..., "p_vs_hybrid": {metric: p}, "p_vs_bm25": {...}}
     fusion_weights: list[dict] = field(default_factory=list)
+    rrf_weights: list[float] = field(default_factory=lambda: [1.0, 1.0])  # of hybrid, rerank
     split: str = "test"
     # inference arithmetic: {"embedder": "fp32"|"bf16", "reranker": ...} (newsrank.precision)
     dtype: dict[str, str] = field(default_factory=dict)
@@ -430,6 +431,7 @@ def evaluate_collection(
     weights: Sequence[float] = (),
     fusion_weights: Sequence[tuple[float, float]] = (),
     embedder_name: str | None = None,
+    rrf_weights: tuple[float, float] | None = None,
 ) -> RetrievalResult:
     """Index (or reuse), search, measure; write run files and JSON under ``out`` if given.
 
@@ -437,6 +439,8 @@ def evaluate_collection(
     (newsrank.precision); it is part of the index settings, so of the cache key.
     ``embedder_name``: the dense embedder (an embedder head or sentence-transformers
     model; default: the product's, ``IndexConfig.embedder``), also part of the key.
+    ``rrf_weights``: the fusion ``(w_bm25, w_dense)`` of the hybrid and rerank stages
+    (default: the product's, ``SearchConfig.rrf_weights``).
     """
     bad = [s for s in stages if s not in STAGES]
     if bad or not stages:
@@ -467,7 +471,11 @@ def evaluate_collection(
         raise NewsrankError(f"{collection_dir}: no query has a relevant document in the qrels")
     queries = {q: collection.queries[q] for q in judged}
     qrels = {q: collection.qrels[q] for q in judged}
-    config = SearchConfig(max_query_chars=100_000, max_k=max(depth, 10))
+    config = SearchConfig(
+        max_query_chars=100_000,
+        max_k=max(depth, 10),
+        rrf_weights=rrf_weights or SearchConfig().rrf_weights,
+    )
     searcher = _open_searcher(collection, index_dir, config, embedder, progress, index_config)
     curve_depths = [d for d in curve_depths if d <= depth] if "rerank" in stages else []
     fusion_weights = [tuple(map(float, pair)) for pair in fusion_weights]
@@ -496,6 +504,7 @@ def evaluate_collection(
         published=PUBLISHED.get(collection.name, {}),
         index_dir=str(index_dir),
         rerank_depth=rerank_depth,
+        rrf_weights=list(config.rrf_weights),
         split=split,
         dtype={
             "embedder": str(getattr(searcher.embedder, "precision", "fp32")),

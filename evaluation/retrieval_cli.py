@@ -69,6 +69,9 @@ def _retrieval(args: argparse.Namespace) -> int:
     use_torch_threads(args.torch_threads)
     try:
         fusion_weights = parse_fusion_weights(args.fusion_weights)
+        rrf = parse_fusion_weights(args.rrf_weights) if args.rrf_weights else None
+        if rrf is not None and len(rrf) != 1:
+            raise ValueError(f"--rrf-weights {args.rrf_weights!r}: give one W_BM25:W_DENSE pair")
     except ValueError as exc:
         raise NewsrankError(str(exc)) from exc
     reranker = None
@@ -92,6 +95,7 @@ def _retrieval(args: argparse.Namespace) -> int:
             weights=[float(w) for w in args.rerank_weights.split(",") if w.strip()],
             fusion_weights=fusion_weights,
             embedder_name=args.embedder,
+            rrf_weights=rrf[0] if rrf else None,
         )
     except FileNotFoundError as exc:
         raise NewsrankError(str(exc)) from exc
@@ -243,6 +247,12 @@ def register(targets: argparse._SubParsersAction) -> None:
         default="",
         help="also score the fused stage (hybrid, no heads) by weighted RRF at these "
         "w_bm25:w_dense pairs, e.g. 1:1,2:1,1:0.5,1:0 (1:1 = plain RRF, 1:0 = bm25 alone)",
+    )
+    p.add_argument(
+        "--rrf-weights",
+        default="",
+        help="the W_BM25:W_DENSE fusion of the hybrid and rerank stages, e.g. 2:1 "
+        "(default: the product's)",
     )
     p.add_argument("--split", default="test", help="qrels split to judge (BEIR qrels/SPLIT.tsv)")
     p.add_argument(
