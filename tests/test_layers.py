@@ -3,7 +3,8 @@
 Lowest first: ``newsrank`` (config, errors, shared types, protocols) -> ``heads``
 (inference only) -> ``indexer`` -> ``ranker`` -> ``web``; ``corpora`` (the data
 readers) sits on ``indexer`` and under ``training`` and ``evaluation``, which never
-import each other. ``newsrank.cli`` is the command line on top of everything (it
+import each other; both may search (``training.index_groups`` mines negatives from the
+product's own hybrid ranking, as evaluation scores it). ``newsrank.cli`` is the command line on top of everything (it
 imports each subcommand's module by name, when that subcommand runs).
 """
 
@@ -24,7 +25,7 @@ ALLOWED = {
     "ranker": {"newsrank", "heads", "indexer"},
     "web": {"newsrank", "heads", "indexer", "ranker"},
     "corpora": {"newsrank", "indexer"},
-    "training": {"newsrank", "heads", "indexer", "corpora"},
+    "training": {"newsrank", "heads", "indexer", "ranker", "corpora"},
     "evaluation": {"newsrank", "heads", "indexer", "ranker", "corpora"},
 }
 ENTRY_POINTS = {"newsrank/cli.py", "newsrank/__main__.py"}
