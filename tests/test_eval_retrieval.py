@@ -130,23 +130,12 @@ def test_fusion_weight_sweep_reproduces_the_stages(tiny, cache, embedder, tmp_pa
 def test_rrf_weights_set_the_hybrid_stages_fusion(tiny, cache, embedder):
     """``rrf_weights`` is the fusion of the hybrid stage itself: 1:0 makes it BM25's
     ranking, 2:1 equals that setting's row of a sweep, and the result records it."""
+    common = dict(cache=cache, embedder=embedder, progress=False)
     sweep = retrieval.evaluate_collection(
-        tiny,
-        ["bm25", "hybrid"],
-        cache=cache,
-        embedder=embedder,
-        progress=False,
-        fusion_weights=[(2, 1)],
+        tiny, ["bm25", "hybrid"], **common, fusion_weights=[(2, 1)]
     )
     for pair in ((1.0, 0.0), (2.0, 1.0)):
-        r = retrieval.evaluate_collection(
-            tiny,
-            ["bm25", "hybrid"],
-            cache=cache,
-            embedder=embedder,
-            progress=False,
-            rrf_weights=pair,
-        )
+        r = retrieval.evaluate_collection(tiny, ["bm25", "hybrid"], **common, rrf_weights=pair)
         assert r.rrf_weights == list(pair)
         want = r.stages["bm25"] if pair == (1.0, 0.0) else sweep.fusion_weights[0]
         for metric in ("ndcg@10", "mrr@10", "recall@100"):

@@ -77,17 +77,9 @@ def story_index(tmp_path_factory, embedder):
 
 
 def test_index_groups_mine_the_products_hybrid_ranking(story_index):
-    index_dir = story_index
     excluded = "a-3"
-    mined = index_groups(
-        index_dir,
-        n_queries=12,
-        n_val=3,
-        n_hard=2,
-        n_random=1,
-        seed=3,
-        exclude=lambda article_id: article_id == excluded,
-    )
+    settings = dict(n_queries=12, n_val=3, n_hard=2, n_random=1, seed=3)
+    mined = index_groups(story_index, **settings, exclude=lambda art: art == excluded)
     assert mined.groups and len(mined.validation) == 3
     assert all(len(g.negatives) == 3 for g in mined.groups)  # 2 hybrid-hard + 1 random
     val_queries = {q for q, _, _ in mined.validation}
@@ -105,15 +97,7 @@ def test_index_groups_mine_the_products_hybrid_ranking(story_index):
     for g in mined.groups:  # the hardest negatives are reports on the same topic
         topic = next(t for t in TOPICS if t in g.positive)
         assert topic in g.negatives[0]
-    again = index_groups(
-        index_dir,
-        n_queries=12,
-        n_val=3,
-        n_hard=2,
-        n_random=1,
-        seed=3,
-        exclude=lambda article_id: article_id == excluded,
-    )
+    again = index_groups(story_index, **settings, exclude=lambda art: art == excluded)
     assert again == mined  # deterministic for a seed
 
 

@@ -4,8 +4,9 @@ Lowest first: ``newsrank`` (config, errors, shared types, protocols) -> ``heads`
 (inference only) -> ``indexer`` -> ``ranker`` -> ``web``; ``corpora`` (the data
 readers) sits on ``indexer`` and under ``training`` and ``evaluation``, which never
 import each other; both may search (``training.index_groups`` mines negatives from the
-product's own hybrid ranking, as evaluation scores it). ``newsrank.cli`` is the command line on top of everything (it
-imports each subcommand's module by name, when that subcommand runs).
+product's own hybrid ranking, as evaluation scores it). ``newsrank.cli`` is the
+command line on top of everything (it imports each subcommand's module by name, when
+that subcommand runs).
 """
 
 import ast
