@@ -12,26 +12,21 @@ many queries B wins, loses and ties on nDCG@10. ``--json``: one JSON object inst
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from corpora.beir import read_qrels  # noqa: E402
 from evaluation.scoring import METRICS, measure, read_trec, significance  # noqa: E402
 
 
-def read_qrels(path: str | Path) -> dict[str, dict[str, int]]:
-    """A BEIR qrels TSV (``query-id corpus-id score``, header first)."""
-    out: dict[str, dict[str, int]] = {}
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = csv.reader(f, delimiter="\t")
-        next(rows, None)
-        for qid, doc, score in rows:
-            if int(score) > 0:
-                out.setdefault(qid, {})[doc] = int(score)
-    return out
+def positive_qrels(path: str | Path) -> dict[str, dict[str, int]]:
+    """The positive judgments of a BEIR qrels file (:func:`corpora.beir.read_qrels`), of
+    the queries that have one: the judged queries ``newsrank eval retrieval`` scores."""
+    out = {q: {d: s for d, s in docs.items() if s > 0} for q, docs in read_qrels(path).items()}
+    return {q: docs for q, docs in out.items() if docs}
 
 
 def per_query_ndcg(qrels: dict[str, dict[str, int]], run: dict) -> dict[str, float]:
@@ -43,7 +38,7 @@ def per_query_ndcg(qrels: dict[str, dict[str, int]], run: dict) -> dict[str, flo
 
 
 def compare(qrels_path: str, a: str, b: str) -> dict:
-    qrels = read_qrels(qrels_path)
+    qrels = positive_qrels(qrels_path)
     runs = {"a": read_trec(a), "b": read_trec(b)}
     means = measure(qrels, runs)
     p = significance(qrels, runs, baseline="a").get("b", {})
