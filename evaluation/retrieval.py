@@ -228,9 +228,9 @@ class CachedScorer:
         return 1000 * self.seconds / self.pairs if self.pairs else 0.0
 
 
-def parse_fusion_weights(text: str) -> list[tuple[float, float]]:
-    """``"w_bm25:w_dense,..."`` (the ``--fusion-weights`` option) as weight pairs, each
-    checked as ``SearchConfig.rrf_weights`` is.
+def parse_fusion_weights(text: str, option: str = "--fusion-weights") -> list[tuple[float, float]]:
+    """``"w_bm25:w_dense,..."`` (the ``--fusion-weights`` option, or the ``option`` an
+    error names) as weight pairs, each checked as ``SearchConfig.rrf_weights`` is.
 
     >>> parse_fusion_weights("1:1, 2:1,1:0.5,")
     [(1.0, 1.0), (2.0, 1.0), (1.0, 0.5)]
@@ -250,7 +250,7 @@ def parse_fusion_weights(text: str) -> list[tuple[float, float]]:
             pair = (float(parts[0]), float(parts[1]))
         except ValueError:
             raise ValueError(
-                f"--fusion-weights: {item!r} is not a pair w_bm25:w_dense (e.g. 2:1)"
+                f"{option}: {item!r} is not a pair w_bm25:w_dense (e.g. 2:1)"
             ) from None
         SearchConfig(rrf_weights=pair)  # the product's own check (a clear ValueError)
         pairs.append(pair)

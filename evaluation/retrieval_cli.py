@@ -69,7 +69,7 @@ def _retrieval(args: argparse.Namespace) -> int:
     use_torch_threads(args.torch_threads)
     try:
         fusion_weights = parse_fusion_weights(args.fusion_weights)
-        rrf = parse_fusion_weights(args.rrf_weights) if args.rrf_weights else None
+        rrf = parse_fusion_weights(args.rrf_weights, "--rrf-weights") if args.rrf_weights else None
         if rrf is not None and len(rrf) != 1:
             raise ValueError(f"--rrf-weights {args.rrf_weights!r}: give one W_BM25:W_DENSE pair")
     except ValueError as exc:

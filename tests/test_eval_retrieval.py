@@ -237,6 +237,10 @@ def test_cli_json_report_and_summary(tiny, cache, tmp_path, capsys):
     assert "| 2:1 |" in printed and "judged in qrels/test.tsv:" in printed
     assert main([*argv, "--cache", str(cache), "--fusion-weights", "2"]) != 0
     assert "--fusion-weights: '2' is not a pair w_bm25:w_dense" in capsys.readouterr().err
+    assert main([*argv, "--cache", str(cache), "--rrf-weights", "2"]) != 0
+    assert "--rrf-weights: '2' is not a pair w_bm25:w_dense" in capsys.readouterr().err
+    assert main([*argv, "--cache", str(cache), "--rrf-weights", "1:1,2:1"]) != 0
+    assert "give one W_BM25:W_DENSE pair" in capsys.readouterr().err
     fused_out = tmp_path / "runs" / "tiny-fused"
     argv += ["--cache", str(cache), "--out", str(fused_out), "--fusion-weights", "1:0"]
     assert main([*argv, "--json"]) == 0
