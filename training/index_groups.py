@@ -135,7 +135,7 @@ def index_groups(
     searcher = Searcher.open(index_dir)
     store = searcher.store
     n_articles = len(store.live)
-    live = [n for n in range(n_articles) if store.live[n]]
+    live = np.flatnonzero(store.live).tolist()
     ids = store.ids(live)
     groups = searcher.index.duplicates(wait=True)
     banned = {n for n in live if exclude(ids[n])}
