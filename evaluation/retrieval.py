@@ -14,12 +14,15 @@ run reuses it. Each stage answers every judged query through :class:`ranker.sear
 - ``rerank``: hybrid, then the product's rerank stage (:mod:`ranker.rerank`, the one
   the search runs): the fine-tuned cross-encoder scores (query, "title. best passage")
   for the top ``rerank_depth`` fused *articles* (default: the product's
-  ``HeadsConfig.rerank_depth``), mixed with the fused score by
-  ``HeadsConfig.rerank_weight``; they come first, the rest keep the fused order.
+  ``HeadsConfig.rerank_depth``), ordered by ``HeadsConfig.rerank_mix`` (the
+  cross-encoder's, fused, BM25 and dense scores, min-max scaled and weighted; another
+  mix with ``rerank_mix``, ``--rerank-mix``); they come first, the rest keep the fused
+  order.
 
 Runs come from :meth:`ranker.search.Searcher.rank_many` (queries embedded in one batch),
 each query asked as the product's 10th page of 10 results (see :data:`PAGE_K`).
-``weights`` adds a run of the rerank stage per mixing weight (to choose the weight on a
+``weights`` adds a run of the rerank stage per weight ``w`` of the cross-encoder mixed
+with the fused score alone, mix ``(w, 1 - w, 0, 0)`` (to choose the weight on a
 development split: ``--split train --sample 60`` are the SciFact train queries the
 reranker held out, :func:`corpora.splits.reranker_validation`).
 ``fusion_weights`` (``--fusion-weights 1:1,2:1,1:0``) likewise adds one run of the fused
@@ -62,7 +65,7 @@ from evaluation.scoring import Run, measure, rerank_vs_hybrid, significance, wri
 from indexer.article import Article
 from indexer.build import build_index
 from indexer.manifest import MANIFEST
-from newsrank.config import HeadsConfig, IndexConfig, SearchConfig
+from newsrank.config import HeadsConfig, IndexConfig, SearchConfig, check_rerank_mix
 from newsrank.errors import IndexNotFoundError, NewsrankError
 from newsrank.protocols import PairScorer
 from ranker.request import SearchRequest
@@ -98,6 +101,8 @@ class RetrievalResult:
     # ..., "recall@100": ..., "map": ..., "p_vs_hybrid": {metric: p}, "p_vs_bm25": {...}}
     fusion_weights: list[dict] = field(default_factory=list)
     rrf_weights: list[float] = field(default_factory=lambda: [1.0, 1.0])  # of hybrid, rerank
+    # the rerank stage's HeadsConfig.rerank_mix (cross-encoder, fused, bm25, dense)
+    rerank_mix: list[float] = field(default_factory=lambda: list(HeadsConfig().rerank_mix))
     split: str = "test"
     # inference arithmetic: {"embedder": "fp32"|"bf16", "reranker": ...} (newsrank.precision)
     dtype: dict[str, str] = field(default_factory=dict)
@@ -257,6 +262,27 @@ def parse_fusion_weights(text: str, option: str = "--fusion-weights") -> list[tu
     return pairs
 
 
+def parse_rerank_mix(text: str) -> tuple[float, float, float, float]:
+    """``"ce:fused:bm25:dense"`` (the ``--rerank-mix`` option) as the four weights of
+    ``HeadsConfig.rerank_mix``, checked as it checks them.
+
+    >>> parse_rerank_mix("0.4:0:0.4:0.2")
+    (0.4, 0.0, 0.4, 0.2)
+    >>> parse_rerank_mix("0.2:0.8")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: --rerank-mix '0.2:0.8': rerank_mix=(0.2, 0.8) has 2 values; ...
+    """
+    try:
+        values = tuple(float(v) for v in text.split(":"))
+    except ValueError:
+        values = tuple(text.split(":"))
+    try:
+        return check_rerank_mix(values)
+    except ValueError as exc:
+        raise ValueError(f"--rerank-mix {text!r}: {exc}") from None
+
+
 def fusion_name(weights: tuple[float, float]) -> str:
     """A fused run's name: ``rrf 2:1`` (bm25 weight : dense weight).
 
@@ -271,13 +297,13 @@ def _stage_searcher(
     stage: str,
     reranker: PairScorer | None,
     depth: int,
-    weight: float | None = None,
+    mix: Sequence[float] | None = None,
     rrf_weights: tuple[float, float] | None = None,
 ) -> Searcher:
     """The product's searcher for one stage; ``rerank`` = hybrid + the cross-encoder over
-    the top ``depth`` articles, mixed with the fused score by ``weight`` (default: the
-    product's ``HeadsConfig.rerank_weight``). ``rrf_weights``: fuse by weighted RRF with
-    these (bm25, dense) weights instead of the searcher's own."""
+    the top ``depth`` articles, ordered by ``mix`` (default: the searcher's
+    ``HeadsConfig.rerank_mix``). ``rrf_weights``: fuse by weighted RRF with these
+    (bm25, dense) weights instead of the searcher's own."""
     base = "hybrid" if stage == "rerank" else stage
     config = dataclasses.replace(searcher.config, stages=STAGE_CONFIG[base])
     if rrf_weights is not None:
@@ -287,8 +313,8 @@ def _stage_searcher(
     if reranker is None:
         raise NewsrankError("the rerank stage needs a reranker (see load_reranker)")
     heads = dataclasses.replace(searcher.heads, rerank_depth=depth)
-    if weight is not None:
-        heads = dataclasses.replace(heads, rerank_weight=weight)
+    if mix is not None:
+        heads = dataclasses.replace(heads, rerank_mix=tuple(mix))
     return searcher.configured(config=config, heads=heads, reranker=reranker, reader=None)
 
 
@@ -377,7 +403,7 @@ def run_stages(
             ms = [b + cached.ms_per_pair * n for b, n in zip(base_ms, cached.requests)]
             curve.append({"depth": d, "run": run, "ms": ms})
     for w in weights:
-        s = _stage_searcher(searcher, "rerank", cached, rerank_depth, weight=w)
+        s = _stage_searcher(searcher, "rerank", cached, rerank_depth, mix=(w, 1 - w, 0, 0))
         mixes.append({"weight": w, "run": ranked_runs(s, queries, depth)[0]})
     return runs, lat, curve, mixes, fused
 
@@ -432,6 +458,7 @@ def evaluate_collection(
     fusion_weights: Sequence[tuple[float, float]] = (),
     embedder_name: str | None = None,
     rrf_weights: tuple[float, float] | None = None,
+    rerank_mix: Sequence[float] | None = None,
 ) -> RetrievalResult:
     """Index (or reuse), search, measure; write run files and JSON under ``out`` if given.
 
@@ -440,7 +467,8 @@ def evaluate_collection(
     ``embedder_name``: the dense embedder (an embedder head or sentence-transformers
     model; default: the product's, ``IndexConfig.embedder``), also part of the key.
     ``rrf_weights``: the fusion ``(w_bm25, w_dense)`` of the hybrid and rerank stages
-    (default: the product's, ``SearchConfig.rrf_weights``).
+    (default: the product's, ``SearchConfig.rrf_weights``). ``rerank_mix``: how the
+    rerank stage orders its articles (default: the product's, ``HeadsConfig.rerank_mix``).
     """
     bad = [s for s in stages if s not in STAGES]
     if bad or not stages:
@@ -477,6 +505,9 @@ def evaluate_collection(
         rrf_weights=rrf_weights or SearchConfig().rrf_weights,
     )
     searcher = _open_searcher(collection, index_dir, config, embedder, progress, index_config)
+    if rerank_mix is not None:
+        mixed = dataclasses.replace(searcher.heads, rerank_mix=tuple(rerank_mix))
+        searcher = searcher.configured(heads=mixed)
     curve_depths = [d for d in curve_depths if d <= depth] if "rerank" in stages else []
     fusion_weights = [tuple(map(float, pair)) for pair in fusion_weights]
     for pair in fusion_weights:  # fail before searching
@@ -505,6 +536,7 @@ def evaluate_collection(
         index_dir=str(index_dir),
         rerank_depth=rerank_depth,
         rrf_weights=list(config.rrf_weights),
+        rerank_mix=list(searcher.heads.rerank_mix),
         split=split,
         dtype={
             "embedder": str(getattr(searcher.embedder, "precision", "fp32")),

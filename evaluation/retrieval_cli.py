@@ -64,7 +64,12 @@ def fusion_weights_md(data: dict) -> str:
 
 def _retrieval(args: argparse.Namespace) -> int:
     from evaluation import report
-    from evaluation.retrieval import evaluate_collection, load_reranker, parse_fusion_weights
+    from evaluation.retrieval import (
+        evaluate_collection,
+        load_reranker,
+        parse_fusion_weights,
+        parse_rerank_mix,
+    )
 
     use_torch_threads(args.torch_threads)
     try:
@@ -72,6 +77,7 @@ def _retrieval(args: argparse.Namespace) -> int:
         rrf = parse_fusion_weights(args.rrf_weights, "--rrf-weights") if args.rrf_weights else None
         if rrf is not None and len(rrf) != 1:
             raise ValueError(f"--rrf-weights {args.rrf_weights!r}: give one W_BM25:W_DENSE pair")
+        mix = parse_rerank_mix(args.rerank_mix) if args.rerank_mix else None
     except ValueError as exc:
         raise NewsrankError(str(exc)) from exc
     reranker = None
@@ -96,6 +102,7 @@ def _retrieval(args: argparse.Namespace) -> int:
             fusion_weights=fusion_weights,
             embedder_name=args.embedder,
             rrf_weights=rrf[0] if rrf else None,
+            rerank_mix=mix,
         )
     except FileNotFoundError as exc:
         raise NewsrankError(str(exc)) from exc
@@ -240,7 +247,14 @@ def register(targets: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--rerank-weights",
         default="",
-        help="also score the rerank stage at these mixing weights, e.g. 0,0.1,...,1",
+        help="also score the rerank stage at these weights w of the cross-encoder mixed "
+        "with the fused score alone (mix w:1-w:0:0), e.g. 0,0.1,...,1",
+    )
+    p.add_argument(
+        "--rerank-mix",
+        default="",
+        help="how the rerank stage orders its articles, CE:FUSED:BM25:DENSE weights of the "
+        "min-max-scaled scores, e.g. 0.2:0.8:0:0 (default: the product's)",
     )
     p.add_argument(
         "--fusion-weights",

@@ -169,10 +169,12 @@ class HeadsConfig:
     reader: str | None = "reader"
     tagger: str | None = "tagger"
     topic: str | None = "topic-agnews"  # fits the mixed demo corpus best (README)
-    rerank_depth: int = 10  # fused passages the cross-encoder rescores (docs/benchmarks.md)
-    # 1: order reranked articles by the cross-encoder alone; below 1, mix in the fused
-    # score (0.2 was best on SciFact *train* queries held out from reranker training)
-    rerank_weight: float = 0.2
+    rerank_depth: int = 10  # fused articles the cross-encoder rescores (docs/benchmarks.md)
+    # how the reranked articles are ordered: weights of their min-max-scaled scores, in
+    # the order of RERANK_MIX_SCORES (cross-encoder, fused, bm25, dense); (1, 0, 0, 0) is
+    # the cross-encoder alone. Chosen on development queries (docs/results_notes.md,
+    # "Reranking with the retrievers' scores"); before, (0.2, 0.8, 0, 0)
+    rerank_mix: tuple[float, float, float, float] = (0.4, 0.0, 0.4, 0.2)
     read_top: int = 3  # best passages the reader looks into
     answer_threshold: float = 0.5  # reader confidence below which no answer is shown
     # tag the rest of an article's text (past the indexed lead) in the background when it
@@ -185,6 +187,41 @@ class HeadsConfig:
 
     def __post_init__(self) -> None:
         check_precision(self.precision)
+        object.__setattr__(self, "rerank_mix", check_rerank_mix(self.rerank_mix))
+
+
+#: The scores :attr:`HeadsConfig.rerank_mix` weighs, in its order.
+RERANK_MIX_SCORES = ("rerank", "fused", "bm25", "dense")
+
+
+def check_rerank_mix(mix: object) -> tuple[float, float, float, float]:
+    """A rerank mix as four finite weights >= 0, the cross-encoder's positive.
+
+    >>> check_rerank_mix([1, 0, 0, 0])
+    (1.0, 0.0, 0.0, 0.0)
+    >>> check_rerank_mix((0.0, 1.0, 0.0, 0.0))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: rerank_mix=(0.0, 1.0, 0.0, 0.0): the cross-encoder's weight (the first) ...
+    """
+    fix = (
+        "give four weights >= 0 (cross-encoder, fused, bm25, dense), the first positive, "
+        "e.g. (0.4, 0.0, 0.4, 0.2)"
+    )
+    try:
+        values = tuple(float(v) for v in mix)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise ValueError(f"rerank_mix={mix!r} must be numbers; {fix}") from None
+    if len(values) != len(RERANK_MIX_SCORES):
+        raise ValueError(f"rerank_mix={mix!r} has {len(values)} values; {fix}")
+    if not all(math.isfinite(v) and v >= 0 for v in values):
+        raise ValueError(f"rerank_mix={mix!r}: a weight is negative or not finite; {fix}")
+    if values[0] == 0:
+        raise ValueError(
+            f"rerank_mix={mix!r}: the cross-encoder's weight (the first) is 0, so reranking "
+            f"would only cost time; set rerank_depth=0 to switch it off, or {fix}"
+        )
+    return values  # type: ignore[return-value]
 
 
 #: Example queries the search page offers for the bundled demo news, BBC 2004-05 and

@@ -4,7 +4,7 @@ Freshness (``recency=H``, a half-life in days; off by default): each article's s
 is multiplied by ``0.5 ** (age_days / H)``, its age counted back from the newest
 article *in the index* (not today: the demo news is from 2004-05 and 2016-17); an
 undated article gets the factor of the oldest. A negative score (the cross-encoder
-alone, ``rerank_weight=1``) is multiplied by ``2 - factor`` instead, so that older
+alone, ``rerank_mix=(1, 0, 0, 0)``) is multiplied by ``2 - factor`` instead, so that older
 always means lower. Reranked articles stay ahead of the merely fused ones (their
 scores are on another scale): each group is re-sorted by its boosted scores.
 

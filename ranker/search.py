@@ -81,7 +81,7 @@ class Searcher:
                 index.bm25, index.dense, self.embedder, stages=self.config.stages
             )
         self.rerank_stage = (
-            RerankStage(reranker, index.store, weight=self.heads.rerank_weight)
+            RerankStage(reranker, index.store, mix=self.heads.rerank_mix)
             if reranker is not None and self.heads.rerank_depth > 0
             else None
         )

@@ -22,7 +22,7 @@ def enriched(enriched_index, embedder):
 
 def test_rerank_reorders_the_top_candidates_and_keeps_stage_scores(searcher):
     plain = searcher.search(SearchRequest("oil prices", k=3))
-    pure = HeadsConfig(rerank_weight=1.0)
+    pure = HeadsConfig(rerank_mix=(1.0, 0.0, 0.0, 0.0))
     reranked = searcher.configured(reranker=FakeReranker("shale"), heads=pure).search(
         SearchRequest("oil prices", k=3)
     )
@@ -36,18 +36,28 @@ def test_rerank_reorders_the_top_candidates_and_keeps_stage_scores(searcher):
     assert "rerank" in reranked.timings_ms
 
 
-def test_rerank_weight_mixes_in_the_fused_score(searcher):
+def test_rerank_mix_weighs_the_retrievers_scores(searcher):
     request = SearchRequest("oil prices", k=5)
-    plain = [h.id for h in searcher.search(request).results]
-    fused_only = searcher.configured(
-        reranker=FakeReranker("shale"), heads=HeadsConfig(rerank_weight=0.0)
+    bm25_led = searcher.configured(
+        reranker=FakeReranker("shale"), heads=HeadsConfig(rerank_mix=(0.001, 0.0, 1.0, 0.0))
     ).search(request)
-    assert [h.id for h in fused_only.results] == plain  # weight 0: the fused order
-    assert all("rerank" in h.stages for h in fused_only.results[:3])
+    scored = [h for h in bm25_led.results if "bm25" in h.stages]
+    assert len(scored) >= 2
+    # BM25 all but alone: the reranked articles come in BM25's order, its misses last
+    assert [h.stages["bm25"].rank for h in scored] == sorted(h.stages["bm25"].rank for h in scored)
+    assert all("bm25" in h.stages for h in bm25_led.results[: len(scored)])
     mixed = searcher.configured(
-        reranker=FakeReranker("shale"), heads=HeadsConfig(rerank_weight=0.5)
+        reranker=FakeReranker("shale"), heads=HeadsConfig(rerank_mix=(0.5, 0.5, 0.0, 0.0))
     ).search(request)
+    assert all("rerank" in h.stages for h in mixed.results)
     assert 0.0 <= mixed.results[-1].score <= mixed.results[0].score <= 1.0
+
+
+def test_a_rerank_mix_without_the_cross_encoder_is_refused():
+    with pytest.raises(ValueError, match="rerank_mix=.*rerank_depth=0"):
+        HeadsConfig(rerank_mix=(0.0, 1.0, 0.0, 0.0))
+    with pytest.raises(ValueError, match="has 2 values"):
+        HeadsConfig(rerank_mix=(0.2, 0.8))
 
 
 def test_rerank_depth_counts_articles_one_pair_each(searcher):

@@ -1,0 +1,126 @@
+"""Replay rankings from ``fusion_features.py`` dumps and search combination weights.
+
+Two ways of ordering the first ``depth`` fused (RRF) articles are replayed, exactly as
+the product would order them:
+
+- ``mix w``: the cross-encoder mixed with the fused score alone, ``rerank_mix`` =
+  ``(w, 1 - w, 0, 0)`` (the product's default before issue #14's fusion work);
+- ``convex a:b:c``: ``rerank_mix = (a, 0, b, c)``: ``a * minmax(ce) + b * minmax(bm25)
+  + c * minmax(dense)`` over the reranked articles, an article a retriever did not
+  return counting as that retriever's lowest.
+
+Both go through the product's own :func:`ranker.rerank.rerank_articles`.
+
+Articles past the depth keep their fused order. Weights are ranked by the mean
+nDCG@10 over the given (development) files; every collection's own figure is printed
+too, with the best single stage of each, so a setting that loses somewhere shows.
+
+    python benchmarks/fit_fusion.py runs/features/news-refind-dev.jsonl \
+        runs/features/news-topical-dev.jsonl runs/features/scifact-dev.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from evaluation.scoring import measure  # noqa: E402
+from ranker.ranking import ArticleScore  # noqa: E402
+from ranker.rerank import rerank_articles  # noqa: E402
+
+
+def load(path: str) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def ranked(q: dict, depth: int, mix: tuple[float, float, float, float]) -> dict:
+    """The product's rerank stage (:func:`ranker.rerank.rerank_articles`) replayed on one
+    dumped query: its first ``depth`` fused articles ordered by ``mix``, as a run."""
+    cands = sorted((c for c in q["cands"] if c["fused"]), key=lambda c: c["fused"][0])
+    fused = [ArticleScore(i, c["fused"][1], i) for i, c in enumerate(cands)]
+    ce = {i: c["ce"] for i, c in enumerate(cands[:depth])}
+    stages = {
+        name: {i: c[name][1] for i, c in enumerate(cands) if c[name]} for name in ("bm25", "dense")
+    }
+    ids = [cands[a.article]["doc"] for a in rerank_articles(fused, ce, mix, stages)]
+    return {d: float(len(ids) - r) for r, d in enumerate(ids)}
+
+
+def stage_run(q: dict, name: str) -> dict:
+    got = [(c[name][0], c["doc"]) for c in q["cands"] if c[name]]
+    ids = [d for _, d in sorted(got)]
+    return {d: float(len(ids) - r) for r, d in enumerate(ids)}
+
+
+def evaluate(data: dict[str, list[dict]], make) -> dict[str, dict[str, float]]:
+    out = {}
+    for name, qs in data.items():
+        qrels = {q["qid"]: q["qrels"] for q in qs}
+        run = {q["qid"]: make(q) for q in qs}
+        out[name] = measure(qrels, {"x": run})["x"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("files", nargs="+")
+    p.add_argument("--depths", default="10,20,30")
+    p.add_argument("--step", type=float, default=0.1)
+    p.add_argument("--top", type=int, default=15)
+    p.add_argument("--metric", default="ndcg@10")
+    args = p.parse_args(argv)
+    data = {Path(f).stem: load(f) for f in args.files}
+    m = args.metric
+    rows = []
+    for stage in ("bm25", "dense", "fused"):
+        res = evaluate(data, lambda q, s=stage: stage_run(q, s))
+        rows.append((f"stage {stage}", res))
+    singles = {n: max(r[n][m] for _, r in rows[:2]) for n in data}
+    grid = np.round(np.arange(0, 1 + 1e-9, args.step), 3)
+    for depth in [int(d) for d in args.depths.split(",")]:
+        for w in (0.2, 0.4, 0.6, 1.0):
+            res = evaluate(data, lambda q, w=w, d=depth: ranked(q, d, (w, 1 - w, 0, 0)))
+            rows.append((f"mix {w:g} depth {depth}", res))
+        for a, b in itertools.product(grid, grid):
+            c = round(1 - a - b, 3)
+            if c < -1e-9:
+                continue
+            if a == 0:
+                continue  # the product refuses a mix without the cross-encoder
+            mix = (float(a), 0.0, float(b), float(c))
+            res = evaluate(data, lambda q, m=mix, d=depth: ranked(q, d, m))
+            rows.append((f"convex {a:g}:{b:g}:{c:g} depth {depth}", res))
+    names = list(data)
+    header = "| setting | mean | " + " | ".join(names) + " | below best single |"
+    print(header)
+    print("|" + "---|" * (len(names) + 3))
+
+    def line(label, res):
+        mean = np.mean([res[n][m] for n in names])
+        below = [n for n in names if res[n][m] < singles[n] - 1e-9]
+        cells = " | ".join(f"{res[n][m]:.3f}" for n in names)
+        return mean, f"| {label} | {mean:.4f} | {cells} | {', '.join(below)} |"
+
+    scored = [line(label, res) for label, res in rows]
+    for _, text in scored[:3]:
+        print(text)
+    for label, res in rows:
+        if label.startswith("mix"):
+            print(line(label, res)[1])
+    best = sorted(scored[3:], key=lambda t: -t[0])[: args.top]
+    for _, text in best:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
