@@ -32,7 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evaluation.scoring import measure  # noqa: E402
+from evaluation.scoring import measure, significance  # noqa: E402
+from newsrank.config import check_rerank_mix  # noqa: E402
 from ranker.ranking import ArticleScore  # noqa: E402
 from ranker.rerank import rerank_articles  # noqa: E402
 
@@ -53,6 +54,16 @@ def ranked(q: dict, depth: int, mix: tuple[float, float, float, float]) -> dict:
     }
     ids = [cands[a.article]["doc"] for a in rerank_articles(fused, ce, mix, stages)]
     return {d: float(len(ids) - r) for r, d in enumerate(ids)}
+
+
+def parse_setting(text: str) -> tuple[tuple[float, float, float, float], int]:
+    """``"0.4:0:0.4:0.2@10"`` -> (the mix, the depth).
+
+    >>> parse_setting("0.4:0:0.4:0.2@10")
+    ((0.4, 0.0, 0.4, 0.2), 10)
+    """
+    mix, _, depth = text.strip().partition("@")
+    return check_rerank_mix([float(v) for v in mix.split(":")]), int(depth or 10)
 
 
 def stage_run(q: dict, name: str) -> dict:
@@ -76,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--depths", default="10,20,30")
     p.add_argument("--step", type=float, default=0.1)
     p.add_argument("--top", type=int, default=15)
+    p.add_argument(
+        "--mixes",
+        default="",
+        help="only these settings, CE:FUSED:BM25:DENSE@DEPTH, comma-separated "
+        "(e.g. 0.2:0.8:0:0@10,0.4:0:0.4:0.2@10); default: the grid",
+    )
     p.add_argument("--metric", default="ndcg@10")
     args = p.parse_args(argv)
     data = {Path(f).stem: load(f) for f in args.files}
@@ -86,7 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((f"stage {stage}", res))
     singles = {n: max(r[n][m] for _, r in rows[:2]) for n in data}
     grid = np.round(np.arange(0, 1 + 1e-9, args.step), 3)
-    for depth in [int(d) for d in args.depths.split(",")]:
+    chosen = [parse_setting(t) for t in args.mixes.split(",") if t.strip()]
+    for mix, depth in chosen:
+        res = evaluate(data, lambda q, m=mix, d=depth: ranked(q, d, m))
+        rows.append((f"mix {':'.join(f'{w:g}' for w in mix)} depth {depth}", res))
+    for depth in [int(d) for d in args.depths.split(",")] if not chosen else []:
         for w in (0.2, 0.4, 0.6, 1.0):
             res = evaluate(data, lambda q, w=w, d=depth: ranked(q, d, (w, 1 - w, 0, 0)))
             rows.append((f"mix {w:g} depth {depth}", res))
@@ -116,9 +137,25 @@ def main(argv: list[str] | None = None) -> int:
     for label, res in rows:
         if label.startswith("mix"):
             print(line(label, res)[1])
-    best = sorted(scored[3:], key=lambda t: -t[0])[: args.top]
+    best = [] if chosen else sorted(scored[3:], key=lambda t: -t[0])[: args.top]
     for _, text in best:
         print(text)
+    if len(chosen) >= 2:  # paired t-tests of each setting against the first
+        print(f"\np ({m}, paired t-test) against {rows[3][0]}:\n")
+        print("| setting | " + " | ".join(names) + " |")
+        print("|" + "---|" * (len(names) + 1))
+        runs = {n: {} for n in names}
+        for label, _ in rows[3:]:
+            mix, depth = chosen[[r[0] for r in rows[3:]].index(label)]
+            for n, qs in data.items():
+                runs[n][label] = {q["qid"]: ranked(q, depth, mix) for q in qs}
+        pvals = {
+            n: significance({q["qid"]: q["qrels"] for q in qs}, runs[n], rows[3][0])
+            for n, qs in data.items()
+        }
+        for label, _ in rows[4:]:
+            cells = " | ".join(f"{pvals[n][label][m]}" for n in names)
+            print(f"| {label} | {cells} |")
     return 0
 
 
