@@ -102,7 +102,8 @@ def indexing_speed(timings: dict[str, float], passages: int) -> dict:
     return {"passages": passages, "seconds": seconds, "passages_per_s": rates}
 
 
-def _time_pass(engine, queries: list[str], k: int) -> list[float]:
+def time_pass(engine, queries: list[str], k: int) -> list[float]:
+    """Each query searched once by ``engine``: the milliseconds each took."""
     out = []
     for q in queries:
         t = time.perf_counter()
@@ -158,8 +159,8 @@ def time_pipeline(
 ) -> tuple[dict, list[float]]:
     """Latency statistics of ``engine`` (after one warm-up pass) and every timed sample;
     ``median_of_repeat_p50_ms`` shows the spread between passes."""
-    _time_pass(engine, queries, k)  # warm-up
-    passes = [_time_pass(engine, queries, k) for _ in range(repeats)]
+    time_pass(engine, queries, k)  # warm-up
+    passes = [time_pass(engine, queries, k) for _ in range(repeats)]
     samples = [ms for one in passes for ms in one]
     stats: dict = percentiles(samples)
     stats["median_of_repeat_p50_ms"] = round(

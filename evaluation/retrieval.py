@@ -402,8 +402,12 @@ def run_stages(
             run, _ = ranked_runs(s, queries, depth)  # one scorer call per query, in order
             ms = [b + cached.ms_per_pair * n for b, n in zip(base_ms, cached.requests)]
             curve.append({"depth": d, "run": run, "ms": ms})
-    for w in weights:
-        s = _stage_searcher(searcher, "rerank", cached, rerank_depth, mix=(w, 1 - w, 0, 0))
+    for w in weights:  # w = 0 is the fused order (the product refuses a mix without the CE)
+        s = (
+            _stage_searcher(searcher, "rerank", cached, rerank_depth, mix=(w, 1 - w, 0, 0))
+            if w > 0
+            else _stage_searcher(searcher, "hybrid", None, 0)
+        )
         mixes.append({"weight": w, "run": ranked_runs(s, queries, depth)[0]})
     return runs, lat, curve, mixes, fused
 

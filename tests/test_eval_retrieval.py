@@ -93,6 +93,7 @@ def test_rerank_with_injected_scorer(tiny, cache, embedder):
         embedder=embedder,
         progress=False,
         reranker=scorer,
+        rerank_mix=(1, 0, 0, 0),  # the oracle alone: a perfect ranking
     )
     assert scorer.calls == 3
     assert r.stages["rerank"] == {"ndcg@10": 1.0, "mrr@10": 1.0, "recall@100": 1.0, "map": 1.0}
@@ -100,6 +101,30 @@ def test_rerank_with_injected_scorer(tiny, cache, embedder):
     assert set(r.p_rerank_vs_hybrid) == {"ndcg@10", "mrr@10", "recall@100", "map"}
     assert [c["depth"] for c in r.rerank_curve] == [10, 30, 50, 100]
     assert all(c["ndcg@10"] == 1.0 for c in r.rerank_curve)
+
+
+def test_rerank_mix_and_weight_sweep(tiny, cache, embedder):
+    """``rerank_mix`` orders the rerank stage and is recorded; the weight sweep's 0 is the
+    fused order and its 1 the cross-encoder alone (the oracle: perfect)."""
+    common = dict(cache=cache, embedder=embedder, progress=False, curve_depths=())
+    r = retrieval.evaluate_collection(
+        tiny,
+        ["hybrid", "rerank"],
+        **common,
+        reranker=OracleScorer(),
+        weights=[0, 1],
+        rerank_mix=(1, 0, 0, 0),
+    )
+    assert r.rerank_mix == [1.0, 0.0, 0.0, 0.0]
+    assert r.stages["rerank"]["ndcg@10"] == 1.0
+    sweep = {w["weight"]: w["ndcg@10"] for w in r.rerank_weights}
+    assert sweep == {0: pytest.approx(r.stages["hybrid"]["ndcg@10"]), 1: 1.0}
+    default = retrieval.evaluate_collection(
+        tiny, ["hybrid", "rerank"], **common, reranker=OracleScorer()
+    )
+    assert default.rerank_mix == list(retrieval.HeadsConfig().rerank_mix)
+    with pytest.raises(ValueError, match="--rerank-mix"):
+        retrieval.parse_rerank_mix("0:1:0:0")
 
 
 def test_fusion_weight_sweep_reproduces_the_stages(tiny, cache, embedder, tmp_path):
