@@ -30,7 +30,8 @@ def spec():
 
 @pytest.fixture()
 def full_client(enriched):  # noqa: F811
-    searcher = enriched.configured(reranker=FakeReranker("oil"), reader=FakeReader())
+    # a reranker that agrees with the mask query below, so its answer is in the top results
+    searcher = enriched.configured(reranker=FakeReranker("mask"), reader=FakeReader())
     engine = Engine(searcher, FakeClassifier(), FakeTagger(), FakeReader())
     return create_app({"TESTING": True, "ENGINE": engine, "MAX_CONTENT_LENGTH": 4096}).test_client()
 
