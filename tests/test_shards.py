@@ -88,6 +88,19 @@ def test_layout_hash_is_stable_and_every_article_is_in_its_shard(built, news_art
     assert not (built / "three" / "manifest.json").exists()  # the shards hold the commits
 
 
+def assert_same_stage_lists(a: dict, b: dict, context: str = "") -> None:
+    """The same passages in every stage, their scores equal to within 2e-4: vectors
+    embedded in other batches can differ in their last float32 bits, and rounding to 4
+    decimals can then split 0.06395 into 0.0639 and 0.064 (seen on an AVX2-only CPU)."""
+    assert a.keys() == b.keys(), context
+    for stage in a:
+        got = {(i, span): v for i, span, v in a[stage]}
+        want = {(i, span): v for i, span, v in b[stage]}
+        assert len(got) == len(a[stage]) and got.keys() == want.keys(), (context, stage)
+        worst = max((abs(got[k] - want[k]) for k in got), default=0.0)
+        assert worst <= 2e-4, (context, stage, worst)
+
+
 def test_three_shards_give_the_stage_results_of_one_index(built, fp32_embedder):
     one = Searcher.open(built / "one", embedder=fp32_embedder)
     three = Searcher(ShardedIndex.open(built / "three", backend="local"), embedder=one.embedder)
@@ -96,7 +109,7 @@ def test_three_shards_give_the_stage_results_of_one_index(built, fp32_embedder):
     for query in QUERIES:
         # deep enough to hold every match: no tie at a cut-off
         a, b = _stage_lists(one, query, 500), _stage_lists(three, query, 500)
-        assert a == b, query
+        assert_same_stage_lists(a, b, query)
         assert a["dense"]
         with_bm25 += bool(a["bm25"])
         ra, rb = one.search(SearchRequest(query, k=10)), three.search(SearchRequest(query, k=10))
@@ -115,7 +128,8 @@ def test_filters_are_cut_into_each_shards_range(built, news_articles, fp32_embed
     source = next(a.source for a in news_articles if a.source)
     request = SearchRequest("oil prices economy", sources=(source,))
     a, b = _stage_lists(one, "", 500, request), _stage_lists(three, "", 500, request)
-    assert a == b and a["dense"]
+    assert_same_stage_lists(a, b)
+    assert a["dense"]
     ids = {x[0] for x in a["dense"]}
     assert ids <= {art.id for art in news_articles if art.source == source}
 
@@ -150,7 +164,9 @@ def test_writes_go_to_the_owning_shard_and_statistics_stay_global(
     one = Searcher.open(fresh, embedder=fp32_embedder)
     after = sharded.reopened(reopened)
     for query in ("oil output rises", "election", "bank rates"):
-        assert _stage_lists(after, query, 500) == _stage_lists(one, query, 500), query
+        assert_same_stage_lists(
+            _stage_lists(after, query, 500), _stage_lists(one, query, 500), query
+        )
     response = after.search(SearchRequest("rewritten oil output"))
     assert response.results[0].id == changed.id
     assert news_articles[0].id not in {h.id for h in after.search(SearchRequest("x y")).results}
