@@ -34,7 +34,7 @@ import numpy as np
 
 from indexer.passages import rerank_text
 from indexer.store import ArticleStore
-from newsrank.config import RERANK_MIX_SCORES, check_rerank_mix
+from newsrank.config import RERANK_MIX_SCORES, HeadsConfig, check_rerank_mix
 from newsrank.protocols import PairScorer
 from ranker.fuse import minmax
 from ranker.ranking import ArticleScore, Ranking, StageScore
@@ -69,21 +69,23 @@ def rerank_articles(
     reranked = [a for a in fused_articles if a.article in rerank_scores]
     if not reranked:
         return list(fused_articles)
-    raw = [float(rerank_scores[a.article]) for a in reranked]
+    raw = np.array([rerank_scores[a.article] for a in reranked], dtype=np.float64)
+
+    def values(name: str) -> np.ndarray:
+        if name == "rerank":
+            return raw
+        if name == "fused":
+            return np.array([a.score for a in reranked], dtype=np.float64)
+        return stage_values(reranked, (stage_scores or {}).get(name))
+
     # the cross-encoder alone keeps its raw scores (scaling could merge near-equal ones)
-    ce_only = mix[1:] == (0.0, 0.0, 0.0)
-    values = {
-        "rerank": np.asarray(raw),
-        "fused": np.array([a.score for a in reranked], dtype=np.float64),
-    }
-    for name in RERANK_MIX_SCORES[2:]:
-        values[name] = stage_values(reranked, (stage_scores or {}).get(name))
-    total = sum(mix)
-    mixed = (
-        values["rerank"]
-        if ce_only
-        else sum((w / total) * minmax(values[name]) for name, w in zip(RERANK_MIX_SCORES, mix) if w)
-    )
+    if mix[1:] == (0.0, 0.0, 0.0):
+        mixed = raw
+    else:
+        total = sum(mix)
+        mixed = sum(
+            (w / total) * minmax(values(name)) for name, w in zip(RERANK_MIX_SCORES, mix) if w
+        )
     scored = [
         ArticleScore(a.article, float(mixed[i]), a.best_passage) for i, a in enumerate(reranked)
     ]
@@ -101,7 +103,7 @@ class RerankStage:
         scorer: PairScorer,
         store: ArticleStore,
         *,
-        mix: Sequence[float] = (0.4, 0.0, 0.4, 0.2),
+        mix: Sequence[float] = HeadsConfig.rerank_mix,
     ) -> None:
         self.scorer, self.store, self.mix = scorer, store, check_rerank_mix(mix)
 
@@ -123,10 +125,10 @@ class RerankStage:
             return ranking
         scores = [float(s) for s in self.scorer.predict(self.pairs(query, top))]
         by_article = {a.article: s for a, s in zip(top, scores)}
-        retrievers = {
-            name: {n: s.score for n, s in ranking.stages.get(name, {}).items()}
-            for name in RERANK_MIX_SCORES[2:]
-        }
+        retrievers = {}  # each retriever's scores of the reranked articles, all the mix reads
+        for name in RERANK_MIX_SCORES[2:]:
+            got = ranking.stages.get(name, {})
+            retrievers[name] = {a.article: got[a.article].score for a in top if a.article in got}
         articles = rerank_articles(ranking.articles, by_article, self.mix, retrievers)
         stage = {
             a.article: StageScore(r, by_article[a.article])
