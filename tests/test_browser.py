@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,18 +100,35 @@ def navigate(browser, action) -> None:
     """Run ``action`` (a click or an Enter that loads a page) and wait for the new page.
 
     Selenium returns from a click as soon as the event is sent, so a lookup right after
-    it can see the old page, or no page at all. Waiting for the old ``<html>`` element
-    to go stale, then for the new document to finish loading, removes that race.
+    it can see the old page, or no page at all. The old document's ``window`` is marked
+    with a fresh token; a new document has a new ``window`` without it. Waiting for the
+    mark to be gone and the new document to finish loading removes that race.
+
+    Asking about the old ``<html>`` element instead (``staleness_of``) was flaky: while
+    the page unloads, Chrome can answer "Node with given id does not belong to the
+    document", a plain ``WebDriverException`` rather than a stale-element one. Any
+    driver error during the switch means "not there yet" and the wait polls again.
     """
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = browser.find_element(By.TAG_NAME, "html")
+    token = uuid.uuid4().hex
+    browser.execute_script("window.__newsrankNav = arguments[0]", token)
     action()
-    wait = WebDriverWait(browser, 30)
-    wait.until(expected_conditions.staleness_of(old))
-    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+    def arrived(driver) -> bool:
+        try:
+            return bool(
+                driver.execute_script(
+                    "return window.__newsrankNav !== arguments[0]"
+                    " && document.readyState === 'complete'",
+                    token,
+                )
+            )
+        except WebDriverException:
+            return False
+
+    WebDriverWait(browser, 30).until(arrived, "the page did not load after the action")
 
 
 def test_search_answer_facets_and_narrowing(browser, live_url):
