@@ -243,15 +243,25 @@ class OnnxModel:
     """An ONNX Runtime session over one int8 graph; ``run`` is safe from several threads.
 
     ``threads``: intra-op threads (default: torch's current count, so ``--torch-threads``
-    governs both runtimes).
+    governs both runtimes). ``spinning``: whether ONNX Runtime's idle worker threads
+    busy-wait for the next run (ONNX Runtime's own default) instead of sleeping. Off by
+    default: in a search the int8 reranker's run is followed by torch work (the reader,
+    the next query's vector), which spinning threads starve on a small CPU; on a 2-core
+    AMD EPYC the default search at int8 took 1.04x float32's p50 with spinning and 0.91x
+    without, embedding speed the same (``benchmarks/onnx_spinning.py``,
+    docs/benchmarks.md).
     """
 
-    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+    def __init__(
+        self, path: str | Path, threads: int | None = None, *, spinning: bool = False
+    ) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(threads or torch.get_num_threads())
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", str(int(spinning)))
+        self.spinning = spinning
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.path = Path(path)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

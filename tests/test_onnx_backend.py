@@ -152,6 +152,23 @@ def test_int8_reranker_scores_close_to_float32(rerankers):
     assert [d.index for d in int8.rank("oil prices", TEXTS)][0] in range(len(TEXTS))
 
 
+def test_int8_sessions_sleep_between_runs_unless_asked(int8_env, tiny_reranker_dir):
+    from heads import onnx_backend as ob
+    from heads.cross_encoder import CrossEncoder
+
+    ce = CrossEncoder(str(tiny_reranker_dir), precision="fp32", device="cpu", max_length=64)
+    path = ob.export_int8(
+        ce.model, ob.default_spec("cross-encoder", "logits", 64), ce.int8_sample()
+    )
+
+    def spinning(model: ob.OnnxModel) -> str:
+        options = model.session.get_session_options()
+        return options.get_session_config_entry("session.intra_op.allow_spinning")
+
+    assert spinning(ob.OnnxModel(path, 1)) == "0"
+    assert spinning(ob.OnnxModel(path, 1, spinning=True)) == "1"
+
+
 def test_a_graph_is_exported_once_and_keyed_by_the_weights(
     int8_env, tiny_reranker_dir, monkeypatch
 ):
