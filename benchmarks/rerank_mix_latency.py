@@ -8,7 +8,8 @@ reader), built by the latency harness (:func:`evaluation.latency.pipelines`) on 
 open index with the same loaded heads; only ``HeadsConfig.rerank_mix`` differs. Every
 query of ``benchmarks/queries.txt`` is searched once by each as warm-up, then the two
 take turns pass by pass (``--repeats`` passes each), so that a slow spell of a shared
-machine falls on both. Prints each p50/p95 and the ratio new/old of the p50s.
+machine falls on both. Prints each p50/p95, the ratio new/old of the p50s, and each
+stage's median time (the timings of the responses), to show where a difference lies.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import os
 import platform
 import sys
 from pathlib import Path
+
+import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -54,11 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         mixed = dataclasses.replace(config, rerank_mix=parse_rerank_mix(text))
         engines[name] = pipelines(searcher, heads.reranker, heads.reader, mixed)["default"]
     samples: dict[str, list[float]] = {name: [] for name in engines}
+    stages: dict[str, dict[str, list[float]]] = {name: {} for name in engines}
     for engine in engines.values():
         time_pass(engine, queries, 10)  # warm-up
     for _ in range(args.repeats):
         for name, engine in engines.items():
-            samples[name] += time_pass(engine, queries, 10)
+            samples[name] += time_pass(engine, queries, 10, stages[name])
     out = {
         "machine": platform.processor() or platform.machine(),
         "queries": len(queries),
@@ -67,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         **{name: percentiles(ms) for name, ms in samples.items()},
     }
     out["p50_ratio_new_old"] = round(out["new"]["p50_ms"] / out["old"]["p50_ms"], 3)
+    out["stage_median_ms"] = {  # where a difference lies: each stage's own median
+        name: {stage: round(float(np.median(ms)), 2) for stage, ms in got.items()}
+        for name, got in stages.items()
+    }
     if args.json:
         print(json.dumps(out, indent=2))
     else:
@@ -74,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             s = out[name]
             print(f"{name} {out['mixes'][name]}: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms")
         print(f"p50 ratio new/old: {out['p50_ratio_new_old']}")
+        for name, medians in out["stage_median_ms"].items():
+            print(f"{name} stage medians (ms): {medians}")
     return 0
 
 

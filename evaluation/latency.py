@@ -102,13 +102,19 @@ def indexing_speed(timings: dict[str, float], passages: int) -> dict:
     return {"passages": passages, "seconds": seconds, "passages_per_s": rates}
 
 
-def time_pass(engine, queries: list[str], k: int) -> list[float]:
-    """Each query searched once by ``engine``: the milliseconds each took."""
+def time_pass(
+    engine, queries: list[str], k: int, stages: dict[str, list[float]] | None = None
+) -> list[float]:
+    """Each query searched once by ``engine``: the milliseconds each took. ``stages``,
+    if given, collects each response's own stage timings (stage -> milliseconds)."""
     out = []
     for q in queries:
         t = time.perf_counter()
-        engine.search(SearchRequest(q, k=k))
+        response = engine.search(SearchRequest(q, k=k))
         out.append((time.perf_counter() - t) * 1000)
+        if stages is not None:
+            for stage, ms in response.timings_ms.items():
+                stages.setdefault(stage, []).append(ms)
     return out
 
 

@@ -61,3 +61,12 @@ def test_latency_cli_writes_report(index_dir, queries, tmp_path, capsys):
     assert data["n_queries"] == 3 and set(data["stages"]) == {"bm25", "dense", "fused"}
     assert (out / "latency_hist.png").stat().st_size > 1000
     assert "p99 ms" in (out / "latency.md").read_text()
+
+
+def test_time_pass_collects_each_response_stage_timings(searcher):
+    stages: dict[str, list[float]] = {}
+    ms = latency.time_pass(searcher, ["oil prices", "football"], 5, stages)
+    assert len(ms) == 2 and all(m > 0 for m in ms)
+    assert {"fuse", "facets"} <= set(stages)
+    assert all(len(v) == 2 and min(v) >= 0 for v in stages.values())
+    assert latency.time_pass(searcher, ["oil prices"], 5) and stages["fuse"][2:] == []
