@@ -17,11 +17,16 @@ too, with the best single stage of each, so a setting that loses somewhere shows
 
     python benchmarks/fit_fusion.py runs/features/news-refind-dev.jsonl \
         runs/features/news-topical-dev.jsonl runs/features/scifact-dev.jsonl
+
+A collection without a development split can be halved: ``cran.jsonl#even`` keeps the
+queries whose id has an even SHA-1 (CRAN's and CISI's development halves from session
+21 on, docs/results_notes.md), ``#odd`` the other half.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import sys
@@ -38,9 +43,31 @@ from ranker.ranking import ArticleScore  # noqa: E402
 from ranker.rerank import rerank_articles  # noqa: E402
 
 
+def in_half(qid: str, half: str) -> bool:
+    """Whether query ``qid`` is in the ``"even"`` or ``"odd"`` half (parity of its
+    SHA-1): a fixed development/test split of a collection that has none.
+
+    >>> [in_half("1", "even"), in_half("1", "odd"), in_half("2", "even")]
+    [False, True, True]
+    """
+    even = int(hashlib.sha1(qid.encode()).hexdigest(), 16) % 2 == 0
+    return even == (half == "even")
+
+
 def load(path: str) -> list[dict]:
+    """A dump's queries; ``FILE#even`` or ``FILE#odd`` keeps one half (:func:`in_half`)."""
+    path, _, half = path.partition("#")
+    if half not in ("", "even", "odd"):
+        raise SystemExit(f"half {half!r} of {path}: use FILE#even or FILE#odd")
     with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        qs = [json.loads(line) for line in f if line.strip()]
+    return [q for q in qs if not half or in_half(q["qid"], half)]
+
+
+def name_of(path: str) -> str:
+    """``runs/x/cran.jsonl#even`` -> ``cran#even``."""
+    path, _, half = path.partition("#")
+    return Path(path).stem + (f"#{half}" if half else "")
 
 
 def ranked(q: dict, depth: int, mix: tuple[float, float, float, float]) -> dict:
@@ -95,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--metric", default="ndcg@10")
     args = p.parse_args(argv)
-    data = {Path(f).stem: load(f) for f in args.files}
+    data = {name_of(f): load(f) for f in args.files}
     m = args.metric
     rows = []
     for stage in ("bm25", "dense", "fused"):
