@@ -7,13 +7,16 @@ the product would order them:
   ``(w, 1 - w, 0, 0)`` (the product's default before issue #14's fusion work);
 - ``convex a:b:c``: ``rerank_mix = (a, 0, b, c)``: ``a * minmax(ce) + b * minmax(bm25)
   + c * minmax(dense)`` over the reranked articles, an article a retriever did not
-  return counting as that retriever's lowest.
+  return counting as that retriever's lowest;
+- with ``--fused-grid``, ``grid a:f:b:c``: every ``rerank_mix = (a, f, b, c)`` of the
+  grid, the fused score weighed too.
 
 Both go through the product's own :func:`ranker.rerank.rerank_articles`.
 
 Articles past the depth keep their fused order. Weights are ranked by the mean
 nDCG@10 over the given (development) files; every collection's own figure is printed
-too, with the best single stage of each, so a setting that loses somewhere shows.
+too, with the collections where it is below a single stage (bm25, dense or hybrid), so a
+setting that loses somewhere shows.
 
     python benchmarks/fit_fusion.py runs/features/news-refind-dev.jsonl \
         runs/features/news-topical-dev.jsonl runs/features/scifact-dev.jsonl
@@ -120,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         help="only these settings, CE:FUSED:BM25:DENSE@DEPTH, comma-separated "
         "(e.g. 0.2:0.8:0:0@10,0.4:0:0.4:0.2@10); default: the grid",
     )
+    p.add_argument(
+        "--fused-grid",
+        action="store_true",
+        help="let the grid weigh the fused score too (ce:fused:bm25:dense; 4x the settings)",
+    )
     p.add_argument("--metric", default="ndcg@10")
     args = p.parse_args(argv)
     data = {name_of(f): load(f) for f in args.files}
@@ -128,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     for stage in ("bm25", "dense", "fused"):
         res = evaluate(data, lambda q, s=stage: stage_run(q, s))
         rows.append((f"stage {stage}", res))
-    singles = {n: max(r[n][m] for _, r in rows[:2]) for n in data}
+    stages = {n: max(r[n][m] for _, r in rows[:3]) for n in data}  # bm25, dense, hybrid
     grid = np.round(np.arange(0, 1 + 1e-9, args.step), 3)
     chosen = [parse_setting(t) for t in args.mixes.split(",") if t.strip()]
     for mix, depth in chosen:
@@ -138,23 +146,28 @@ def main(argv: list[str] | None = None) -> int:
         for w in (0.2, 0.4, 0.6, 1.0):
             res = evaluate(data, lambda q, w=w, d=depth: ranked(q, d, (w, 1 - w, 0, 0)))
             rows.append((f"mix {w:g} depth {depth}", res))
-        for a, b in itertools.product(grid, grid):
-            c = round(1 - a - b, 3)
+        fused_weights = grid if args.fused_grid else [0.0]
+        for a, f, b in itertools.product(grid, fused_weights, grid):
+            c = round(1 - a - f - b, 3)
             if c < -1e-9:
                 continue
             if a == 0:
                 continue  # the product refuses a mix without the cross-encoder
-            mix = (float(a), 0.0, float(b), float(c))
+            c = max(c, 0.0) + 0.0  # no -0 in labels
+            mix = (float(a), float(f), float(b), float(c))
             res = evaluate(data, lambda q, m=mix, d=depth: ranked(q, d, m))
-            rows.append((f"convex {a:g}:{b:g}:{c:g} depth {depth}", res))
+            label = f"{a:g}:{b:g}:{c:g}" if not f else f"{a:g}:{f:g}:{b:g}:{c:g}"
+            rows.append((f"{'grid' if f else 'convex'} {label} depth {depth}", res))
     names = list(data)
-    header = "| setting | mean | " + " | ".join(names) + " | below best single |"
+    header = (
+        "| setting | mean | " + " | ".join(names) + " | below a stage (bm25, dense or hybrid) |"
+    )
     print(header)
     print("|" + "---|" * (len(names) + 3))
 
     def line(label, res):
         mean = np.mean([res[n][m] for n in names])
-        below = [n for n in names if res[n][m] < singles[n] - 1e-9]
+        below = [n for n in names if res[n][m] < stages[n] - 1e-9]
         cells = " | ".join(f"{res[n][m]:.3f}" for n in names)
         return mean, f"| {label} | {mean:.4f} | {cells} | {', '.join(below)} |"
 
