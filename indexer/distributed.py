@@ -305,7 +305,8 @@ class PrecomputedTagger:
 class PrecomputedLabels:
     """What :func:`enrich_on_ray` computed: stand-ins for the heads that were on (None:
     off), and ``loads``, each actor's process id with how many times it had loaded the
-    heads when it labelled its batches (1: once per worker)."""
+    heads when it labelled its batches (1: once per worker). An actor that started but
+    got no batch (the others had finished them) is not in it."""
 
     classifier: PrecomputedClassifier | None
     tagger: PrecomputedTagger | None

@@ -91,7 +91,9 @@ def test_labels_on_ray_are_those_of_one_process(ray_session, news_articles, embe
     loads = _loads(record)
     assert 1 <= len(loads) <= 2 and set(loads.values()) == {1}, loads
     assert os.getpid() not in loads
-    assert labels.loads == loads
+    # every actor that labelled reports its one load; one that started late may have
+    # loaded and got no batch (seen on a busy 2-core machine), so it is not reported
+    assert labels.loads and labels.loads.items() <= loads.items()
     # the stand-ins answer as the heads do, in the heads' own types
     local = enrich(news_articles, FakeClassifier(), FakeTagger())
     assert enrich(news_articles, labels.classifier, labels.tagger) == local
