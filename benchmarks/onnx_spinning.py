@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from evaluation.latency import percentiles, pipelines, read_queries, time_pass  # noqa: E402
+from evaluation.latency import percentiles, pipelines, read_queries, time_interleaved  # noqa: E402
 from heads.loaders import load_heads  # noqa: E402
 from heads.onnx_backend import OnnxModel  # noqa: E402
 from newsrank.config import HeadsConfig  # noqa: E402
@@ -89,16 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     engines = {"fp32": pipelines(searcher, heads.reranker, heads.reader, fp32)["default"]}
     for name, reranker in rerankers.items():
         engines[name] = pipelines(searcher, reranker, heads.reader, int8)["default"]
-    time_pass(engines["int8-spin"], queries[:1], 10)  # opens the int8 graph (export on first use)
     for name, spinning in (("int8-spin", True), ("int8-sleep", False)):
         graph = rerankers[name]._int8  # the session the head opened, reopened as asked
         rerankers[name]._int8 = OnnxModel(graph.path, threads, spinning=spinning)
-    samples: dict[str, list[float]] = {name: [] for name in engines}
-    for engine in engines.values():
-        time_pass(engine, queries, 10)  # warm-up
-    for _ in range(args.repeats):
-        for name, engine in engines.items():
-            samples[name] += time_pass(engine, queries, 10)
+    samples = time_interleaved(engines, queries, 10, args.repeats)
     out = {
         "cpu": cpu_name(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",

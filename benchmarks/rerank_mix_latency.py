@@ -29,7 +29,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from evaluation.latency import percentiles, pipelines, read_queries, time_pass  # noqa: E402
+from evaluation.latency import percentiles, pipelines, read_queries, time_interleaved  # noqa: E402
 from evaluation.retrieval import parse_rerank_mix  # noqa: E402
 from heads.loaders import load_heads  # noqa: E402
 from newsrank.config import HeadsConfig  # noqa: E402
@@ -56,13 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in (("old", args.old), ("new", args.new)):
         mixed = dataclasses.replace(config, rerank_mix=parse_rerank_mix(text))
         engines[name] = pipelines(searcher, heads.reranker, heads.reader, mixed)["default"]
-    samples: dict[str, list[float]] = {name: [] for name in engines}
-    stages: dict[str, dict[str, list[float]]] = {name: {} for name in engines}
-    for engine in engines.values():
-        time_pass(engine, queries, 10)  # warm-up
-    for _ in range(args.repeats):
-        for name, engine in engines.items():
-            samples[name] += time_pass(engine, queries, 10, stages[name])
+    stages: dict[str, dict[str, list[float]]] = {}
+    samples = time_interleaved(engines, queries, 10, args.repeats, stages)
     out = {
         "machine": platform.processor() or platform.machine(),
         "queries": len(queries),

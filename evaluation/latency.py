@@ -118,6 +118,26 @@ def time_pass(
     return out
 
 
+def time_interleaved(
+    engines: dict[str, object],
+    queries: list[str],
+    k: int,
+    repeats: int,
+    stages: dict[str, dict[str, list[float]]] | None = None,
+) -> dict[str, list[float]]:
+    """Every engine's milliseconds per search: one warm-up pass each, then ``repeats``
+    passes taking turns, so that a slow spell of a shared machine falls on all of them.
+    ``stages``, if given, collects each engine's stage timings (:func:`time_pass`)."""
+    for engine in engines.values():
+        time_pass(engine, queries, k)  # warm-up
+    samples: dict[str, list[float]] = {name: [] for name in engines}
+    for _ in range(repeats):
+        for name, engine in engines.items():
+            got = None if stages is None else stages.setdefault(name, {})
+            samples[name] += time_pass(engine, queries, k, got)
+    return samples
+
+
 def _throughput(engine, queries: list[str], k: int, clients: int) -> float:
     t = time.perf_counter()
     with ThreadPoolExecutor(max_workers=clients) as pool:

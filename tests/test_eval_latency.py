@@ -70,3 +70,12 @@ def test_time_pass_collects_each_response_stage_timings(searcher):
     assert {"fuse", "facets"} <= set(stages)
     assert all(len(v) == 2 and min(v) >= 0 for v in stages.values())
     assert latency.time_pass(searcher, ["oil prices"], 5) and stages["fuse"][2:] == []
+
+
+def test_time_interleaved_times_each_engine_every_pass(searcher):
+    stages: dict[str, dict[str, list[float]]] = {}
+    engines = {"a": searcher, "b": searcher}
+    samples = latency.time_interleaved(engines, ["oil prices", "football"], 5, 3, stages)
+    assert {name: len(ms) for name, ms in samples.items()} == {"a": 6, "b": 6}
+    assert set(stages) == {"a", "b"} and all(len(v["fuse"]) == 6 for v in stages.values())
+    assert latency.time_interleaved(engines, ["oil prices"], 5, 0) == {"a": [], "b": []}
