@@ -26,10 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from corpora.beir import read_beir  # noqa: E402
-from corpora.splits import reranker_validation  # noqa: E402
-from evaluation.retrieval import PAGE_K, ensure_index, load_reranker  # noqa: E402
-from newsrank.config import IndexConfig, SearchConfig  # noqa: E402
+from evaluation.retrieval import PAGE_K, load_reranker, open_eval_set  # noqa: E402
+from newsrank.config import SearchConfig  # noqa: E402
 from newsrank.threads import use_torch_threads  # noqa: E402
 from ranker.request import SearchRequest  # noqa: E402
 from ranker.rerank import RerankStage  # noqa: E402
@@ -55,24 +53,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--reranker", default="reranker")
     p.add_argument("--precision", default="auto")
+    p.add_argument("--embedder", help="embedder head or model (default: the product's)")
     p.add_argument("--ce-depth", type=int, default=30)
     p.add_argument("--stage-depth", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
     use_torch_threads(args.threads)
 
-    from indexer.dense import Embedder
-
     scorer = load_reranker(args.reranker, args.precision)
-    index_config = IndexConfig(embed_precision=args.precision)
-    embedder = Embedder(index_config.embedder, precision=args.precision)
-    index_config = IndexConfig(embed_precision=args.precision, embedder=embedder.passage_model)
-    collection, index_dir = ensure_index(args.collection, args.cache, index_config, embedder)
-    if args.split != "test":
-        collection = read_beir(args.collection, args.split)
-    judged = collection.judged
-    if args.sample:
-        judged = reranker_validation(list(collection.qrels), set(judged), args.sample, args.seed)
+    opened = open_eval_set(
+        args.collection,
+        args.cache,
+        precision=args.precision,
+        embedder_name=args.embedder,
+        split=args.split,
+        sample=args.sample,
+        seed=args.seed,
+    )
+    collection, index_dir, embedder = opened.collection, opened.index_dir, opened.embedder
+    judged = opened.judged
     config = SearchConfig(max_query_chars=100_000, max_k=100)
     searcher = Searcher.open(index_dir, config=config, embedder=embedder)
     stage = RerankStage(scorer, searcher.store)

@@ -159,6 +159,63 @@ def ensure_index(
     return collection, index_dir
 
 
+@dataclass
+class EvalSet:
+    """A collection opened for evaluation: its cached index, the index settings and
+    embedder that built it, and the judged queries to ask (of ``split``)."""
+
+    collection: Collection
+    index_dir: Path
+    index_config: IndexConfig
+    embedder: object
+    judged: list[str]
+
+
+def open_eval_set(
+    collection_dir: str | Path,
+    cache: str | Path = "runs/eval-cache",
+    *,
+    precision: str = "auto",
+    embedder: object | None = None,
+    embedder_name: str | None = None,
+    split: str = "test",
+    sample: int | None = None,
+    seed: int = 13,
+    max_queries: int | None = None,
+    progress: bool = True,
+) -> EvalSet:
+    """Index ``collection_dir`` into ``cache`` (or reuse it) and choose its queries.
+
+    ``embedder`` (an object with the Embedder interface) or ``embedder_name`` (an
+    embedder head or sentence-transformers model; default the product's
+    ``IndexConfig.embedder``) embeds the passages, at ``precision``. ``split`` names the
+    queries and judgments read (the corpus is the same); ``sample`` keeps the
+    reranker-validation sample of that size (:func:`corpora.splits.reranker_validation`),
+    ``max_queries`` the first ones. Raises :class:`NewsrankError` when no query is judged.
+    """
+    index_config = IndexConfig(embed_precision=precision)
+    if embedder is None:
+        from indexer.dense import Embedder
+
+        embedder = Embedder(embedder_name or index_config.embedder, precision=precision)
+        # a query-side head keeps its backbone's passage vectors: the cached index of the
+        # backbone is the right one (and is keyed and recorded as the backbone's)
+        index_config = dataclasses.replace(index_config, embedder=embedder.passage_model)
+    collection, index_dir = ensure_index(
+        collection_dir, cache, index_config, embedder=embedder, progress=progress
+    )
+    if split != "test":
+        collection = read_beir(collection_dir, split)
+        collection.name = Path(collection_dir).name.lower()
+    judged = collection.judged
+    if sample:
+        judged = reranker_validation(list(collection.qrels), set(judged), sample, seed)
+    judged = judged[:max_queries] if max_queries else judged
+    if not judged:
+        raise NewsrankError(f"{collection_dir}: no query has a relevant document in the qrels")
+    return EvalSet(collection, index_dir, index_config, embedder, list(judged))
+
+
 def _open_searcher(
     collection: Collection,
     index_dir: Path,
@@ -481,26 +538,20 @@ def evaluate_collection(
         reranker = load_reranker(precision=precision)  # fail before the (long) indexing
     if callable(reranker) and not hasattr(reranker, "predict"):
         reranker = reranker()
-    index_config = IndexConfig(embed_precision=precision)
-    if embedder is None:
-        from indexer.dense import Embedder
-
-        embedder = Embedder(embedder_name or index_config.embedder, precision=precision)
-        # a query-side head keeps its backbone's passage vectors: the cached index of the
-        # backbone is the right one (and is keyed and recorded as the backbone's)
-        index_config = dataclasses.replace(index_config, embedder=embedder.passage_model)
-    collection, index_dir = ensure_index(
-        collection_dir, cache, index_config, embedder=embedder, progress=progress
+    opened = open_eval_set(
+        collection_dir,
+        cache,
+        precision=precision,
+        embedder=embedder,
+        embedder_name=embedder_name,
+        split=split,
+        sample=sample,
+        seed=seed,
+        max_queries=max_queries,
+        progress=progress,
     )
-    if split != "test":
-        collection = read_beir(collection_dir, split)
-        collection.name = Path(collection_dir).name.lower()
-    judged = collection.judged
-    if sample:
-        judged = reranker_validation(list(collection.qrels), set(judged), sample, seed)
-    judged = judged[:max_queries] if max_queries else judged
-    if not judged:
-        raise NewsrankError(f"{collection_dir}: no query has a relevant document in the qrels")
+    collection, index_dir, embedder = opened.collection, opened.index_dir, opened.embedder
+    judged, index_config = opened.judged, opened.index_config
     queries = {q: collection.queries[q] for q in judged}
     qrels = {q: collection.qrels[q] for q in judged}
     config = SearchConfig(

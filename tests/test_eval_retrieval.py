@@ -73,6 +73,22 @@ def test_index_cache_is_reused(tiny, cache, embedder):
     assert first == second and (second / "manifest.json").stat().st_mtime_ns == created
 
 
+def test_open_eval_set_chooses_the_judged_queries(tiny, cache, embedder, tmp_path):
+    _, index_dir = retrieval.ensure_index(tiny, cache, embedder=embedder, progress=False)
+    opened = retrieval.open_eval_set(tiny, cache, embedder=embedder, progress=False)
+    assert opened.index_dir == index_dir and opened.embedder is embedder
+    assert opened.judged == ["q1", "q2", "q3"]  # q4 has no judgment
+    first = retrieval.open_eval_set(tiny, cache, embedder=embedder, max_queries=2, progress=False)
+    assert first.judged == ["q1", "q2"]
+    unjudged = tmp_path / "unjudged"
+    (unjudged / "qrels").mkdir(parents=True)
+    for name in ("corpus.jsonl", "queries.jsonl"):
+        (unjudged / name).write_text((tiny / name).read_text())
+    (unjudged / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n")
+    with pytest.raises(NewsrankError, match="no query has a relevant document"):
+        retrieval.open_eval_set(unjudged, cache, embedder=embedder, progress=False)
+
+
 def test_measure_hand_made_runs():
     qrels = {"a": {"x": 1}, "b": {"y": 1, "z": 1}}
     runs = {"r": {"a": {"w": 2.0, "x": 1.0}, "b": {"y": 3.0, "v": 2.0, "z": 1.0}}}
