@@ -26,12 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evaluation.retrieval import PAGE_K, load_reranker, open_eval_set  # noqa: E402
+from evaluation.eval_index import open_eval_set, open_searcher  # noqa: E402
+from evaluation.pair_scoring import load_reranker  # noqa: E402
+from evaluation.retrieval import PAGE_K  # noqa: E402
 from newsrank.config import SearchConfig  # noqa: E402
 from newsrank.threads import use_torch_threads  # noqa: E402
 from ranker.request import SearchRequest  # noqa: E402
 from ranker.rerank import RerankStage  # noqa: E402
-from ranker.search import Searcher  # noqa: E402
 
 
 def candidates(ranking, ce_depth: int, stage_depth: int) -> list:
@@ -70,10 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         sample=args.sample,
         seed=args.seed,
     )
-    collection, index_dir, embedder = opened.collection, opened.index_dir, opened.embedder
-    judged = opened.judged
+    collection, judged = opened.collection, opened.judged
     config = SearchConfig(max_query_chars=100_000, max_k=100)
-    searcher = Searcher.open(index_dir, config=config, embedder=embedder)
+    searcher = open_searcher(opened, config)
     stage = RerankStage(scorer, searcher.store)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

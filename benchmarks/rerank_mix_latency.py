@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from evaluation.latency import percentiles, pipelines, read_queries, time_interleaved  # noqa: E402
-from evaluation.retrieval import parse_rerank_mix  # noqa: E402
+from evaluation.options import parse_rerank_mix  # noqa: E402
 from heads.loaders import load_heads  # noqa: E402
 from newsrank.config import HeadsConfig  # noqa: E402
 from newsrank.threads import use_torch_threads  # noqa: E402

@@ -5,8 +5,8 @@
 
 The collection is indexed with the product's own indexer (:func:`indexer.build.build_index`)
 into a cache directory keyed by the corpus bytes and the index settings, so a second
-run reuses it. Each stage answers every judged query through :class:`ranker.search.Searcher`
-(article-level results, top ``depth`` = 100):
+run reuses it (:mod:`evaluation.eval_index`). Each stage answers every judged query
+through :class:`ranker.search.Searcher` (article-level results, top ``depth`` = 100):
 
 - ``bm25``: ``SearchConfig(stages=("bm25",))``
 - ``dense``: ``SearchConfig(stages=("dense",))``
@@ -34,7 +34,6 @@ bm25 and hybrid stages ran, the paired t-test p-values against each
 Metrics (nDCG@10, MRR@10, Recall@100, MAP; 0-1) come from ``ranx``; each stage is
 compared with BM25, and rerank with hybrid, by a paired two-sided Student t-test over
 queries (``evaluation.scoring``).
-A BEIR document without a title gets its first 12 words as title (the indexer needs one).
 
 Worked example (the tiny fixture collection, BM25 only)::
 
@@ -46,27 +45,20 @@ Worked example (the tiny fixture collection, BM25 only)::
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import logging
-import sqlite3
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from tqdm.auto import tqdm
 
-from corpora.beir import Collection, corpus_file, is_smart, read_beir, write_beir
-from corpora.splits import reranker_validation
+from evaluation.eval_index import open_eval_set, open_searcher
 from evaluation.latency import percentiles
+from evaluation.options import fusion_name
+from evaluation.pair_scoring import CachedScorer, load_reranker
 from evaluation.scoring import Run, measure, rerank_vs_hybrid, significance, write_trec
-from indexer.article import Article
-from indexer.build import build_index
-from indexer.manifest import MANIFEST
-from newsrank.config import HeadsConfig, IndexConfig, SearchConfig, check_rerank_mix
-from newsrank.errors import IndexNotFoundError, NewsrankError
+from newsrank.config import HeadsConfig, SearchConfig
+from newsrank.errors import NewsrankError
 from newsrank.protocols import PairScorer
 from ranker.request import SearchRequest
 from ranker.search import Searcher
@@ -74,11 +66,9 @@ from ranker.search import Searcher
 STAGES = ("bm25", "dense", "hybrid", "rerank")
 STAGE_CONFIG = {"bm25": ("bm25",), "dense": ("dense",), "hybrid": ("bm25", "dense")}
 CURVE_DEPTHS = (10, 30, 50, 100)
-TITLE_WORDS = 12
 #: Published nDCG@10 for the same collection and a comparable stage (BEIR paper,
 #: Thakur et al. 2021: BM25 and BM25 + MiniLM-L6 cross-encoder on SciFact).
 PUBLISHED = {"scifact": {"bm25": 0.665, "rerank": 0.688}}
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -109,244 +99,6 @@ class RetrievalResult:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-
-def title_of(title: str, text: str) -> str:
-    """The title the indexer gets: the document's, else its first 12 words.
-
-    >>> title_of("", "one two three four five six seven eight nine ten eleven twelve thirteen")
-    'one two three four five six seven eight nine ten eleven twelve'
-    """
-    return title.strip() or " ".join(text.split()[:TITLE_WORDS]) or "(untitled)"
-
-
-def to_articles(c: Collection) -> list[Article]:
-    return [Article(doc_id, title_of(t, x), x) for doc_id, (t, x) in c.corpus.items()]
-
-
-def cache_key(corpus: Path, config: IndexConfig) -> str:
-    """SHA-1 of the corpus file's bytes and the index settings (first 16 hex digits)."""
-    h = hashlib.sha1()
-    with open(corpus, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    settings = dict(dataclasses.asdict(config), title_words=TITLE_WORDS)
-    h.update(json.dumps(settings, sort_keys=True).encode())
-    return h.hexdigest()[:16]
-
-
-def ensure_index(
-    collection_dir: str | Path,
-    cache: str | Path = "runs/eval-cache",
-    config: IndexConfig | None = None,
-    embedder: object | None = None,
-    progress: bool = True,
-) -> tuple[Collection, Path]:
-    """Load a collection and index it into ``cache`` unless an identical index is there."""
-    config = config or IndexConfig()
-    src = Path(collection_dir)
-    if is_smart(src):  # convert once; the converted corpus file keys the cache
-        converted = Path(cache) / "converted" / src.name.lower()
-        write_beir(read_beir(src), converted)
-        src = converted
-    collection = read_beir(src)
-    collection.name = Path(collection_dir).name.lower()
-    index_dir = Path(cache) / f"{collection.name}-{cache_key(corpus_file(src), config)}"
-    if not (index_dir / MANIFEST).is_file():
-        build_index(
-            to_articles(collection), index_dir, config, embedder=embedder, progress=progress
-        )
-    return collection, index_dir
-
-
-@dataclass
-class EvalSet:
-    """A collection opened for evaluation: its cached index, the index settings and
-    embedder that built it, and the judged queries to ask (of ``split``)."""
-
-    collection: Collection
-    index_dir: Path
-    index_config: IndexConfig
-    embedder: object
-    judged: list[str]
-
-
-def open_eval_set(
-    collection_dir: str | Path,
-    cache: str | Path = "runs/eval-cache",
-    *,
-    precision: str = "auto",
-    embedder: object | None = None,
-    embedder_name: str | None = None,
-    split: str = "test",
-    sample: int | None = None,
-    seed: int = 13,
-    max_queries: int | None = None,
-    progress: bool = True,
-) -> EvalSet:
-    """Index ``collection_dir`` into ``cache`` (or reuse it) and choose its queries.
-
-    ``embedder`` (an object with the Embedder interface) or ``embedder_name`` (an
-    embedder head or sentence-transformers model; default the product's
-    ``IndexConfig.embedder``) embeds the passages, at ``precision``. ``split`` names the
-    queries and judgments read (the corpus is the same); ``sample`` keeps the
-    reranker-validation sample of that size (:func:`corpora.splits.reranker_validation`),
-    ``max_queries`` the first ones. Raises :class:`NewsrankError` when no query is judged.
-    """
-    index_config = IndexConfig(embed_precision=precision)
-    if embedder is None:
-        from indexer.dense import Embedder
-
-        embedder = Embedder(embedder_name or index_config.embedder, precision=precision)
-        # a query-side head keeps its backbone's passage vectors: the cached index of the
-        # backbone is the right one (and is keyed and recorded as the backbone's)
-        index_config = dataclasses.replace(index_config, embedder=embedder.passage_model)
-    collection, index_dir = ensure_index(
-        collection_dir, cache, index_config, embedder=embedder, progress=progress
-    )
-    if split != "test":
-        collection = read_beir(collection_dir, split)
-        collection.name = Path(collection_dir).name.lower()
-    judged = collection.judged
-    if sample:
-        judged = reranker_validation(list(collection.qrels), set(judged), sample, seed)
-    judged = judged[:max_queries] if max_queries else judged
-    if not judged:
-        raise NewsrankError(f"{collection_dir}: no query has a relevant document in the qrels")
-    return EvalSet(collection, index_dir, index_config, embedder, list(judged))
-
-
-def _open_searcher(
-    collection: Collection,
-    index_dir: Path,
-    config: SearchConfig,
-    embedder: object | None,
-    progress: bool,
-    index_config: IndexConfig | None = None,
-) -> Searcher:
-    """A searcher on the cached index; an index a newer indexer cannot read is rebuilt."""
-    try:
-        searcher = Searcher.open(index_dir, config=config, embedder=embedder)
-        searcher.search(SearchRequest("probe", k=1))
-        return searcher
-    except (sqlite3.Error, IndexNotFoundError, KeyError) as exc:
-        log.warning("cached index %s is stale (%s); rebuilding it", index_dir, exc)
-    build_index(
-        to_articles(collection), index_dir, index_config, embedder=embedder, progress=progress
-    )
-    return Searcher.open(index_dir, config=config, embedder=embedder)
-
-
-def load_reranker(name: str = "reranker", precision: str = "auto") -> PairScorer:
-    """The cross-encoder head, or a clear error when it is not trained yet."""
-    from heads.registry import SHIPPED, is_available, resolve_head
-
-    path = resolve_head(name)
-    if name in SHIPPED and not is_available(name):
-        raise NewsrankError(
-            f"the rerank stage needs the fine-tuned reranker at {path}, which does not exist; "
-            "train it (`newsrank train reranker ...`), pass --reranker DIR, or drop 'rerank' "
-            "from --stages"
-        )
-    from heads.cross_encoder import CrossEncoder
-
-    return CrossEncoder(path, precision=precision)
-
-
-class CachedScorer:
-    """Wraps a pair scorer: remembers scores, counts the pairs scored and the time spent.
-
-    The rerank-depth curve reruns the same queries at several depths; cached scores
-    make the extra depths free, and ``ms_per_pair`` prices them.
-
-    >>> class Len:
-    ...     def predict(self, pairs): return np.array([len(b) for _, b in pairs], dtype=float)
-    >>> c = CachedScorer(Len())
-    >>> c.predict([("q", "ab"), ("q", "abc")]).tolist(), c.predict([("q", "ab")]).tolist(), c.pairs
-    ([2.0, 3.0], [2.0], 2)
-    """
-
-    def __init__(self, scorer: PairScorer) -> None:
-        self.scorer = scorer
-        self.cache: dict[tuple[str, str], float] = {}
-        self.pairs = 0
-        self.seconds = 0.0
-        self.requests: list[int] = []  # pairs asked for by each call (cached or not)
-
-    def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        pairs = [tuple(p) for p in pairs]
-        self.requests.append(len(pairs))
-        missing = [p for p in dict.fromkeys(pairs) if p not in self.cache]
-        if missing:
-            t = time.perf_counter()
-            scores = np.asarray(self.scorer.predict(missing), dtype=float).reshape(-1)
-            self.seconds += time.perf_counter() - t
-            self.pairs += len(missing)
-            self.cache.update(zip(missing, scores.tolist()))
-        return np.array([self.cache[p] for p in pairs], dtype=float)
-
-    @property
-    def ms_per_pair(self) -> float:
-        return 1000 * self.seconds / self.pairs if self.pairs else 0.0
-
-
-def parse_fusion_weights(text: str, option: str = "--fusion-weights") -> list[tuple[float, float]]:
-    """``"w_bm25:w_dense,..."`` (the ``--fusion-weights`` option, or the ``option`` an
-    error names) as weight pairs, each checked as ``SearchConfig.rrf_weights`` is.
-
-    >>> parse_fusion_weights("1:1, 2:1,1:0.5,")
-    [(1.0, 1.0), (2.0, 1.0), (1.0, 0.5)]
-    >>> parse_fusion_weights("2")
-    Traceback (most recent call last):
-    ...
-    ValueError: --fusion-weights: '2' is not a pair w_bm25:w_dense (e.g. 2:1)
-    """
-    pairs: list[tuple[float, float]] = []
-    for item in (t.strip() for t in text.split(",")):
-        if not item:
-            continue
-        parts = item.split(":")
-        try:
-            if len(parts) != 2:
-                raise ValueError
-            pair = (float(parts[0]), float(parts[1]))
-        except ValueError:
-            raise ValueError(
-                f"{option}: {item!r} is not a pair w_bm25:w_dense (e.g. 2:1)"
-            ) from None
-        SearchConfig(rrf_weights=pair)  # the product's own check (a clear ValueError)
-        pairs.append(pair)
-    return pairs
-
-
-def parse_rerank_mix(text: str) -> tuple[float, float, float, float]:
-    """``"ce:fused:bm25:dense"`` (the ``--rerank-mix`` option) as the four weights of
-    ``HeadsConfig.rerank_mix``, checked as it checks them.
-
-    >>> parse_rerank_mix("0.4:0:0.4:0.2")
-    (0.4, 0.0, 0.4, 0.2)
-    >>> parse_rerank_mix("0.2:0.8")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: --rerank-mix '0.2:0.8': rerank_mix=(0.2, 0.8) has 2 values; ...
-    """
-    try:
-        values = tuple(float(v) for v in text.split(":"))
-    except ValueError:
-        values = tuple(text.split(":"))
-    try:
-        return check_rerank_mix(values)
-    except ValueError as exc:
-        raise ValueError(f"--rerank-mix {text!r}: {exc}") from None
-
-
-def fusion_name(weights: tuple[float, float]) -> str:
-    """A fused run's name: ``rrf 2:1`` (bm25 weight : dense weight).
-
-    >>> fusion_name((1.5, 1.0))
-    'rrf 1.5:1'
-    """
-    return f"rrf {weights[0]:g}:{weights[1]:g}"
 
 
 def _stage_searcher(
@@ -550,8 +302,7 @@ def evaluate_collection(
         max_queries=max_queries,
         progress=progress,
     )
-    collection, index_dir, embedder = opened.collection, opened.index_dir, opened.embedder
-    judged, index_config = opened.judged, opened.index_config
+    collection, index_dir, judged = opened.collection, opened.index_dir, opened.judged
     queries = {q: collection.queries[q] for q in judged}
     qrels = {q: collection.qrels[q] for q in judged}
     config = SearchConfig(
@@ -559,7 +310,7 @@ def evaluate_collection(
         max_k=max(depth, 10),
         rrf_weights=rrf_weights or SearchConfig().rrf_weights,
     )
-    searcher = _open_searcher(collection, index_dir, config, embedder, progress, index_config)
+    searcher = open_searcher(opened, config, progress=progress)
     if rerank_mix is not None:
         mixed = dataclasses.replace(searcher.heads, rerank_mix=tuple(rerank_mix))
         searcher = searcher.configured(heads=mixed)

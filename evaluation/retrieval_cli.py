@@ -64,12 +64,9 @@ def fusion_weights_md(data: dict) -> str:
 
 def _retrieval(args: argparse.Namespace) -> int:
     from evaluation import report
-    from evaluation.retrieval import (
-        evaluate_collection,
-        load_reranker,
-        parse_fusion_weights,
-        parse_rerank_mix,
-    )
+    from evaluation.options import parse_fusion_weights, parse_rerank_mix
+    from evaluation.pair_scoring import load_reranker
+    from evaluation.retrieval import evaluate_collection
 
     use_torch_threads(args.torch_threads)
     try:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from corpora.beir import read_beir
-from evaluation import knownitem, retrieval, scoring
+from evaluation import eval_index, knownitem, options, pair_scoring, retrieval, scoring
 from indexer.article import Article
 from indexer.demo import is_heldout
 from newsrank.errors import NewsrankError
@@ -67,18 +67,18 @@ def test_bm25_metrics_match_hand_computed(tiny, cache, embedder, tmp_path):
 
 
 def test_index_cache_is_reused(tiny, cache, embedder):
-    _, first = retrieval.ensure_index(tiny, cache, embedder=embedder, progress=False)
+    _, first = eval_index.ensure_index(tiny, cache, embedder=embedder, progress=False)
     created = (first / "manifest.json").stat().st_mtime_ns
-    _, second = retrieval.ensure_index(tiny, cache, embedder=embedder, progress=False)
+    _, second = eval_index.ensure_index(tiny, cache, embedder=embedder, progress=False)
     assert first == second and (second / "manifest.json").stat().st_mtime_ns == created
 
 
 def test_open_eval_set_chooses_the_judged_queries(tiny, cache, embedder, tmp_path):
-    _, index_dir = retrieval.ensure_index(tiny, cache, embedder=embedder, progress=False)
-    opened = retrieval.open_eval_set(tiny, cache, embedder=embedder, progress=False)
+    _, index_dir = eval_index.ensure_index(tiny, cache, embedder=embedder, progress=False)
+    opened = eval_index.open_eval_set(tiny, cache, embedder=embedder, progress=False)
     assert opened.index_dir == index_dir and opened.embedder is embedder
     assert opened.judged == ["q1", "q2", "q3"]  # q4 has no judgment
-    first = retrieval.open_eval_set(tiny, cache, embedder=embedder, max_queries=2, progress=False)
+    first = eval_index.open_eval_set(tiny, cache, embedder=embedder, max_queries=2, progress=False)
     assert first.judged == ["q1", "q2"]
     unjudged = tmp_path / "unjudged"
     (unjudged / "qrels").mkdir(parents=True)
@@ -86,7 +86,7 @@ def test_open_eval_set_chooses_the_judged_queries(tiny, cache, embedder, tmp_pat
         (unjudged / name).write_text((tiny / name).read_text())
     (unjudged / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n")
     with pytest.raises(NewsrankError, match="no query has a relevant document"):
-        retrieval.open_eval_set(unjudged, cache, embedder=embedder, progress=False)
+        eval_index.open_eval_set(unjudged, cache, embedder=embedder, progress=False)
 
 
 def test_measure_hand_made_runs():
@@ -140,7 +140,7 @@ def test_rerank_mix_and_weight_sweep(tiny, cache, embedder):
     )
     assert default.rerank_mix == list(retrieval.HeadsConfig().rerank_mix)
     with pytest.raises(ValueError, match="--rerank-mix"):
-        retrieval.parse_rerank_mix("0:1:0:0")
+        options.parse_rerank_mix("0:1:0:0")
 
 
 def test_fusion_weight_sweep_reproduces_the_stages(tiny, cache, embedder, tmp_path):
@@ -196,14 +196,14 @@ def test_fusion_weights_need_no_other_stage(tiny, cache, embedder):
 def test_bad_fusion_weights_fail_before_searching(tiny, cache):
     with pytest.raises(ValueError, match=r"rrf_weights=\(0.0, 0.0\)"):
         retrieval.evaluate_collection(tiny, ["bm25"], cache=cache, fusion_weights=[(0, 0)])
-    assert retrieval.parse_fusion_weights("1:1,1.5:1, 1:0") == [(1, 1), (1.5, 1), (1, 0)]
+    assert options.parse_fusion_weights("1:1,1.5:1, 1:0") == [(1, 1), (1.5, 1), (1, 0)]
     for text in ("2", "1:2:3", "a:1", "-1:1"):
         with pytest.raises(ValueError, match="--fusion-weights|rrf_weights"):
-            retrieval.parse_fusion_weights(text)
+            options.parse_fusion_weights(text)
 
 
 def test_cached_scorer_counts_and_reuses():
-    scorer = retrieval.CachedScorer(OracleScorer())
+    scorer = pair_scoring.CachedScorer(OracleScorer())
     assert scorer.predict([("volcano", "it erupted"), ("volcano", "calm")]).tolist() == [1.0, 0.0]
     assert scorer.predict([("volcano", "calm")]).tolist() == [0.0]
     assert scorer.scorer.calls == 1 and scorer.pairs == 2 and scorer.ms_per_pair >= 0
@@ -212,7 +212,7 @@ def test_cached_scorer_counts_and_reuses():
 def test_stale_cached_index_is_rebuilt(tiny, cache, embedder):
     import sqlite3
 
-    _, index_dir = retrieval.ensure_index(tiny, cache, embedder=embedder, progress=False)
+    _, index_dir = eval_index.ensure_index(tiny, cache, embedder=embedder, progress=False)
     from indexer.manifest import read_manifest
 
     segment = read_manifest(index_dir).segments[0].name
@@ -224,12 +224,28 @@ def test_stale_cached_index_is_rebuilt(tiny, cache, embedder):
     assert r.stages["bm25"]["map"] == pytest.approx(BM25_EXPECTED["map"], abs=1e-4)
 
 
+def test_open_searcher_rebuilds_a_stale_index(tiny, cache, embedder):
+    import sqlite3
+
+    from indexer.manifest import read_manifest
+    from newsrank.config import SearchConfig
+    from ranker.request import SearchRequest
+
+    opened = eval_index.open_eval_set(tiny, cache, embedder=embedder, progress=False)
+    segment = read_manifest(opened.index_dir).segments[0].name
+    with sqlite3.connect(opened.index_dir / segment / "store.sqlite") as conn:
+        conn.execute("DROP TABLE passages")
+    searcher = eval_index.open_searcher(opened, SearchConfig(stages=("bm25",)), progress=False)
+    hits = searcher.search(SearchRequest("volcano", k=3)).results
+    assert [h.id for h in hits] == ["d3"]
+
+
 def test_missing_reranker_is_a_clear_error(monkeypatch, tmp_path):
     from heads import registry
 
     monkeypatch.setattr(registry, "shipped_dir", lambda: tmp_path)
     with pytest.raises(NewsrankError, match="does not exist"):
-        retrieval.load_reranker("reranker")
+        pair_scoring.load_reranker("reranker")
 
 
 def test_unknown_stage(tiny, cache):
@@ -238,8 +254,8 @@ def test_unknown_stage(tiny, cache):
 
 
 def test_title_rule():
-    assert retrieval.title_of("", "a b c") == "a b c"
-    assert retrieval.title_of("Headline", "a b c") == "Headline"
+    assert eval_index.title_of("", "a b c") == "a b c"
+    assert eval_index.title_of("Headline", "a b c") == "Headline"
 
 
 def test_knownitem_split_and_headline_removal(tmp_path):

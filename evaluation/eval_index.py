@@ -1,0 +1,158 @@
+"""A collection opened for evaluation: indexed once into a cache, its judged queries
+chosen, and a searcher opened on the cached index.
+
+The cache directory of a collection is keyed by the corpus file's bytes and the index
+settings (:func:`cache_key`), so a second run with the same corpus and settings reuses
+the index; a cached index a newer indexer cannot read is rebuilt
+(:func:`open_searcher`). A BEIR document without a title gets its first
+:data:`TITLE_WORDS` words as title (the indexer needs one).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpora.beir import Collection, corpus_file, is_smart, read_beir, write_beir
+from corpora.splits import reranker_validation
+from indexer.article import Article
+from indexer.build import build_index
+from indexer.manifest import MANIFEST
+from newsrank.config import IndexConfig, SearchConfig
+from newsrank.errors import IndexNotFoundError, NewsrankError
+from ranker.request import SearchRequest
+from ranker.search import Searcher
+
+log = logging.getLogger(__name__)
+
+TITLE_WORDS = 12
+
+
+def title_of(title: str, text: str) -> str:
+    """The title the indexer gets: the document's, else its first 12 words.
+
+    >>> title_of("", "one two three four five six seven eight nine ten eleven twelve thirteen")
+    'one two three four five six seven eight nine ten eleven twelve'
+    """
+    return title.strip() or " ".join(text.split()[:TITLE_WORDS]) or "(untitled)"
+
+
+def to_articles(c: Collection) -> list[Article]:
+    return [Article(doc_id, title_of(t, x), x) for doc_id, (t, x) in c.corpus.items()]
+
+
+def cache_key(corpus: Path, config: IndexConfig) -> str:
+    """SHA-1 of the corpus file's bytes and the index settings (first 16 hex digits)."""
+    h = hashlib.sha1()
+    with open(corpus, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    settings = dict(dataclasses.asdict(config), title_words=TITLE_WORDS)
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+def ensure_index(
+    collection_dir: str | Path,
+    cache: str | Path = "runs/eval-cache",
+    config: IndexConfig | None = None,
+    embedder: object | None = None,
+    progress: bool = True,
+) -> tuple[Collection, Path]:
+    """Load a collection and index it into ``cache`` unless an identical index is there."""
+    config = config or IndexConfig()
+    src = Path(collection_dir)
+    if is_smart(src):  # convert once; the converted corpus file keys the cache
+        converted = Path(cache) / "converted" / src.name.lower()
+        write_beir(read_beir(src), converted)
+        src = converted
+    collection = read_beir(src)
+    collection.name = Path(collection_dir).name.lower()
+    index_dir = Path(cache) / f"{collection.name}-{cache_key(corpus_file(src), config)}"
+    if not (index_dir / MANIFEST).is_file():
+        build_index(
+            to_articles(collection), index_dir, config, embedder=embedder, progress=progress
+        )
+    return collection, index_dir
+
+
+@dataclass
+class EvalSet:
+    """A collection opened for evaluation: its cached index, the index settings and
+    embedder that built it, and the judged queries to ask (of ``split``)."""
+
+    collection: Collection
+    index_dir: Path
+    index_config: IndexConfig
+    embedder: object
+    judged: list[str]
+
+
+def open_eval_set(
+    collection_dir: str | Path,
+    cache: str | Path = "runs/eval-cache",
+    *,
+    precision: str = "auto",
+    embedder: object | None = None,
+    embedder_name: str | None = None,
+    split: str = "test",
+    sample: int | None = None,
+    seed: int = 13,
+    max_queries: int | None = None,
+    progress: bool = True,
+) -> EvalSet:
+    """Index ``collection_dir`` into ``cache`` (or reuse it) and choose its queries.
+
+    ``embedder`` (an object with the Embedder interface) or ``embedder_name`` (an
+    embedder head or sentence-transformers model; default the product's
+    ``IndexConfig.embedder``) embeds the passages, at ``precision``. ``split`` names the
+    queries and judgments read (the corpus is the same); ``sample`` keeps the
+    reranker-validation sample of that size (:func:`corpora.splits.reranker_validation`),
+    ``max_queries`` the first ones. Raises :class:`NewsrankError` when no query is judged.
+    """
+    index_config = IndexConfig(embed_precision=precision)
+    if embedder is None:
+        from indexer.dense import Embedder
+
+        embedder = Embedder(embedder_name or index_config.embedder, precision=precision)
+        # a query-side head keeps its backbone's passage vectors: the cached index of the
+        # backbone is the right one (and is keyed and recorded as the backbone's)
+        index_config = dataclasses.replace(index_config, embedder=embedder.passage_model)
+    collection, index_dir = ensure_index(
+        collection_dir, cache, index_config, embedder=embedder, progress=progress
+    )
+    if split != "test":
+        collection = read_beir(collection_dir, split)
+        collection.name = Path(collection_dir).name.lower()
+    judged = collection.judged
+    if sample:
+        judged = reranker_validation(list(collection.qrels), set(judged), sample, seed)
+    judged = judged[:max_queries] if max_queries else judged
+    if not judged:
+        raise NewsrankError(f"{collection_dir}: no query has a relevant document in the qrels")
+    return EvalSet(collection, index_dir, index_config, embedder, list(judged))
+
+
+def open_searcher(opened: EvalSet, config: SearchConfig, *, progress: bool = True) -> Searcher:
+    """A searcher with ``config`` on the evaluation set's cached index; an index a newer
+    indexer cannot read is rebuilt first (with the set's index settings and embedder)."""
+    index_dir, embedder = opened.index_dir, opened.embedder
+    try:
+        searcher = Searcher.open(index_dir, config=config, embedder=embedder)
+        searcher.search(SearchRequest("probe", k=1))
+        return searcher
+    except (sqlite3.Error, IndexNotFoundError, KeyError) as exc:
+        log.warning("cached index %s is stale (%s); rebuilding it", index_dir, exc)
+    build_index(
+        to_articles(opened.collection),
+        index_dir,
+        opened.index_config,
+        embedder=embedder,
+        progress=progress,
+    )
+    return Searcher.open(index_dir, config=config, embedder=embedder)

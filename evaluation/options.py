@@ -1,0 +1,66 @@
+"""The evaluation options that name fusion settings: ``--fusion-weights`` /
+``--rrf-weights`` pairs and ``--rerank-mix``, parsed and checked as the product's
+configuration checks them, and the name of a fused run."""
+
+from __future__ import annotations
+
+from newsrank.config import SearchConfig, check_rerank_mix
+
+
+def parse_fusion_weights(text: str, option: str = "--fusion-weights") -> list[tuple[float, float]]:
+    """``"w_bm25:w_dense,..."`` (the ``--fusion-weights`` option, or the ``option`` an
+    error names) as weight pairs, each checked as ``SearchConfig.rrf_weights`` is.
+
+    >>> parse_fusion_weights("1:1, 2:1,1:0.5,")
+    [(1.0, 1.0), (2.0, 1.0), (1.0, 0.5)]
+    >>> parse_fusion_weights("2")
+    Traceback (most recent call last):
+    ...
+    ValueError: --fusion-weights: '2' is not a pair w_bm25:w_dense (e.g. 2:1)
+    """
+    pairs: list[tuple[float, float]] = []
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
+        parts = item.split(":")
+        try:
+            if len(parts) != 2:
+                raise ValueError
+            pair = (float(parts[0]), float(parts[1]))
+        except ValueError:
+            raise ValueError(
+                f"{option}: {item!r} is not a pair w_bm25:w_dense (e.g. 2:1)"
+            ) from None
+        SearchConfig(rrf_weights=pair)  # the product's own check (a clear ValueError)
+        pairs.append(pair)
+    return pairs
+
+
+def parse_rerank_mix(text: str) -> tuple[float, float, float, float]:
+    """``"ce:fused:bm25:dense"`` (the ``--rerank-mix`` option) as the four weights of
+    ``HeadsConfig.rerank_mix``, checked as it checks them.
+
+    >>> parse_rerank_mix("0.4:0:0.4:0.2")
+    (0.4, 0.0, 0.4, 0.2)
+    >>> parse_rerank_mix("0.2:0.8")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: --rerank-mix '0.2:0.8': rerank_mix=(0.2, 0.8) has 2 values; ...
+    """
+    try:
+        values = tuple(float(v) for v in text.split(":"))
+    except ValueError:
+        values = tuple(text.split(":"))
+    try:
+        return check_rerank_mix(values)
+    except ValueError as exc:
+        raise ValueError(f"--rerank-mix {text!r}: {exc}") from None
+
+
+def fusion_name(weights: tuple[float, float]) -> str:
+    """A fused run's name: ``rrf 2:1`` (bm25 weight : dense weight).
+
+    >>> fusion_name((1.5, 1.0))
+    'rrf 1.5:1'
+    """
+    return f"rrf {weights[0]:g}:{weights[1]:g}"
