@@ -425,6 +425,12 @@ class BM25Index:
         view._set_segments(segments, live)
         return view
 
+    def with_settings(self, **settings: object) -> BM25Index:
+        """The same segments and deletions scored with other settings (``k1``, ``b``,
+        ``method``...; the others kept): k1 and b act at query time only, so nothing is
+        re-indexed (``benchmarks/bm25_params.py`` sweeps them this way)."""
+        return BM25Index.over(self._segments, self._live, **{**self.settings(), **settings})
+
     def _set_segments(
         self, segments: Sequence[Postings], live: Sequence[np.ndarray | None] | None
     ) -> None:

@@ -268,3 +268,17 @@ def test_property_segments_with_deletions_equal_a_fresh_index(case):
         )
     merged = Postings.concat([s.select(m) for s, m in zip(segments, live)])
     assert_same_postings(merged, Postings.from_tokens(kept))
+
+
+def test_with_settings_scores_as_a_fresh_index_with_those_settings():
+    tokenizer = Tokenizer()
+    segments = [Postings.from_tokens([tokenizer(t) for t in part]) for part in (CORPUS, MORE)]
+    live = [None, np.array([True, True, False, True, True, True, True])]
+    index = BM25Index.over(segments, live, k1=1.5, b=0.75)
+    view = index.with_settings(k1=0.9, b=0.4)
+    fresh = BM25Index.over(segments, live, k1=0.9, b=0.4)
+    assert (view.k1, view.b, view.method) == (0.9, 0.4, "lucene")
+    assert (index.k1, index.b) == (1.5, 0.75)  # the original is unchanged
+    for q in SEGMENT_QUERIES:
+        np.testing.assert_allclose(view.scores(q), fresh.scores(q))
+    assert not np.allclose(view.scores("oil demand"), index.scores("oil demand"))

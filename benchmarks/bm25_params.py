@@ -1,0 +1,99 @@
+"""BM25's k1 and b on development queries: the bm25 and hybrid stages of the product at
+each setting, over one cached evaluation index (no re-embedding).
+
+    python benchmarks/bm25_params.py --collection data/beir/news-refind-dev \\
+        --collection data/beir/news-topical-dev --k1 0.9,1.2,1.5,2.0 --b 0.4,0.6,0.75,0.9
+
+k1 and b only enter BM25 at query time (``indexer.lexical.BM25Index`` keeps term
+frequencies and passage lengths), so each setting is the cached index's postings viewed
+with other parameters (``BM25Index.with_settings``), the rest of the index unchanged. Every
+collection's figures are printed for each setting, with the mean nDCG@10 over the
+collections; use development splits only (``--split``, ``--sample``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from evaluation.eval_index import open_eval_set, open_searcher  # noqa: E402
+from evaluation.retrieval import ranked_runs  # noqa: E402
+from evaluation.scoring import measure  # noqa: E402
+from newsrank.config import SearchConfig  # noqa: E402
+from newsrank.threads import use_torch_threads  # noqa: E402
+from ranker.search import Searcher  # noqa: E402
+
+
+def floats(text: str) -> list[float]:
+    return [float(t) for t in text.split(",") if t.strip()]
+
+
+def with_bm25(searcher: Searcher, config: SearchConfig, k1: float, b: float) -> Searcher:
+    """``searcher``'s index with its BM25 view at ``k1`` / ``b``, searched with ``config``."""
+    view = searcher.index.bm25.with_settings(k1=k1, b=b)
+    index = dataclasses.replace(searcher.index, bm25=view)
+    return Searcher(index, embedder=searcher.embedder, config=config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--collection", action="append", required=True)
+    p.add_argument("--split", default="test")
+    p.add_argument("--sample", type=int, default=None)
+    p.add_argument("--cache", default="runs/eval-cache")
+    p.add_argument("--k1", default="0.9,1.2,1.5,2.0")
+    p.add_argument("--b", default="0.4,0.6,0.75,0.9")
+    p.add_argument("--stages", default="bm25,hybrid")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--json", help="write every row to this file")
+    args = p.parse_args(argv)
+    use_torch_threads(args.threads)
+    stage_sets = {"bm25": ("bm25",), "hybrid": ("bm25", "dense")}
+    stages = [s for s in args.stages.split(",") if s]
+    opened = [
+        open_eval_set(c, args.cache, split=args.split, sample=args.sample) for c in args.collection
+    ]
+    rows = []
+    for k1 in floats(args.k1):
+        for b in floats(args.b):
+            row: dict = {"k1": k1, "b": b}
+            for o in opened:
+                base = open_searcher(o, SearchConfig(max_query_chars=100_000, max_k=100))
+                queries = {q: o.collection.queries[q] for q in o.judged}
+                qrels = {q: o.collection.qrels[q] for q in o.judged}
+                for stage in stages:
+                    config = dataclasses.replace(base.config, stages=stage_sets[stage])
+                    run = ranked_runs(with_bm25(base, config, k1, b), queries)[0]
+                    m = measure(qrels, {stage: run})[stage]
+                    row[f"{o.collection.name}/{stage}"] = {
+                        "ndcg@10": m["ndcg@10"],
+                        "mrr@10": m["mrr@10"],
+                    }
+            for stage in stages:
+                cells = [v["ndcg@10"] for k, v in row.items() if k.endswith(f"/{stage}")]
+                row[f"mean/{stage}"] = sum(cells) / len(cells)
+            rows.append(row)
+            print(
+                f"k1 {k1:g} b {b:g}: "
+                + "  ".join(
+                    f"{k} {v['ndcg@10']:.3f}/{v['mrr@10']:.3f}"
+                    if isinstance(v, dict)
+                    else f"{k} {v:.3f}"
+                    for k, v in row.items()
+                    if "/" in k
+                ),
+                flush=True,
+            )
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
