@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from evaluation.eval_index import open_eval_set, open_searcher  # noqa: E402
-from evaluation.retrieval import ranked_runs  # noqa: E402
+from evaluation.retrieval import STAGE_CONFIG, ranked_runs  # noqa: E402
 from evaluation.scoring import measure  # noqa: E402
 from newsrank.config import SearchConfig  # noqa: E402
 from newsrank.threads import use_torch_threads  # noqa: E402
@@ -54,27 +54,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", help="write every row to this file")
     args = p.parse_args(argv)
     use_torch_threads(args.threads)
-    stage_sets = {"bm25": ("bm25",), "hybrid": ("bm25", "dense")}
     stages = [s for s in args.stages.split(",") if s]
-    opened = [
-        open_eval_set(c, args.cache, split=args.split, sample=args.sample) for c in args.collection
-    ]
+    config = SearchConfig(max_query_chars=100_000, max_k=100)
+    sets = []  # per collection, opened once: (name, searcher, queries, qrels)
+    for c in args.collection:
+        o = open_eval_set(c, args.cache, split=args.split, sample=args.sample)
+        queries = {q: o.collection.queries[q] for q in o.judged}
+        qrels = {q: o.collection.qrels[q] for q in o.judged}
+        sets.append((o.collection.name, open_searcher(o, config), queries, qrels))
     rows = []
     for k1 in floats(args.k1):
         for b in floats(args.b):
             row: dict = {"k1": k1, "b": b}
-            for o in opened:
-                base = open_searcher(o, SearchConfig(max_query_chars=100_000, max_k=100))
-                queries = {q: o.collection.queries[q] for q in o.judged}
-                qrels = {q: o.collection.qrels[q] for q in o.judged}
+            for name, base, queries, qrels in sets:
                 for stage in stages:
-                    config = dataclasses.replace(base.config, stages=stage_sets[stage])
-                    run = ranked_runs(with_bm25(base, config, k1, b), queries)[0]
+                    staged = dataclasses.replace(config, stages=STAGE_CONFIG[stage])
+                    run = ranked_runs(with_bm25(base, staged, k1, b), queries)[0]
                     m = measure(qrels, {stage: run})[stage]
-                    row[f"{o.collection.name}/{stage}"] = {
-                        "ndcg@10": m["ndcg@10"],
-                        "mrr@10": m["mrr@10"],
-                    }
+                    row[f"{name}/{stage}"] = {"ndcg@10": m["ndcg@10"], "mrr@10": m["mrr@10"]}
             for stage in stages:
                 cells = [v["ndcg@10"] for k, v in row.items() if k.endswith(f"/{stage}")]
                 row[f"mean/{stage}"] = sum(cells) / len(cells)

@@ -209,15 +209,20 @@ def test_cached_scorer_counts_and_reuses():
     assert scorer.scorer.calls == 1 and scorer.pairs == 2 and scorer.ms_per_pair >= 0
 
 
-def test_stale_cached_index_is_rebuilt(tiny, cache, embedder):
+def break_store(index_dir) -> None:
+    """Make a cached index stale: its first segment's store loses the passages table."""
     import sqlite3
 
-    _, index_dir = eval_index.ensure_index(tiny, cache, embedder=embedder, progress=False)
     from indexer.manifest import read_manifest
 
     segment = read_manifest(index_dir).segments[0].name
     with sqlite3.connect(index_dir / segment / "store.sqlite") as conn:
         conn.execute("DROP TABLE passages")
+
+
+def test_stale_cached_index_is_rebuilt(tiny, cache, embedder):
+    _, index_dir = eval_index.ensure_index(tiny, cache, embedder=embedder, progress=False)
+    break_store(index_dir)
     r = retrieval.evaluate_collection(
         tiny, ["bm25"], cache=cache, embedder=embedder, progress=False
     )
@@ -225,16 +230,11 @@ def test_stale_cached_index_is_rebuilt(tiny, cache, embedder):
 
 
 def test_open_searcher_rebuilds_a_stale_index(tiny, cache, embedder):
-    import sqlite3
-
-    from indexer.manifest import read_manifest
     from newsrank.config import SearchConfig
     from ranker.request import SearchRequest
 
     opened = eval_index.open_eval_set(tiny, cache, embedder=embedder, progress=False)
-    segment = read_manifest(opened.index_dir).segments[0].name
-    with sqlite3.connect(opened.index_dir / segment / "store.sqlite") as conn:
-        conn.execute("DROP TABLE passages")
+    break_store(opened.index_dir)
     searcher = eval_index.open_searcher(opened, SearchConfig(stages=("bm25",)), progress=False)
     hits = searcher.search(SearchRequest("volcano", k=3)).results
     assert [h.id for h in hits] == ["d3"]
