@@ -1,14 +1,19 @@
-"""BM25's k1 and b on development queries: the bm25 and hybrid stages of the product at
-each setting, over one cached evaluation index (no re-embedding).
+"""BM25's k1 and b on development queries: the product's bm25, hybrid and rerank stages
+at each setting, over one cached evaluation index (no re-embedding).
 
     python benchmarks/bm25_params.py --collection data/beir/news-refind-dev \\
-        --collection data/beir/news-topical-dev --k1 0.9,1.2,1.5,2.0 --b 0.4,0.6,0.75,0.9
+        --collection data/beir/news-topical-dev --k1 0.9,1.2,1.5,2.0 --b 0.4,0.6,0.75,0.9 \\
+        --stages bm25,hybrid,rerank
 
 k1 and b only enter BM25 at query time (``indexer.lexical.BM25Index`` keeps term
 frequencies and passage lengths), so each setting is the cached index's postings viewed
 with other parameters (``BM25Index.with_settings``), the rest of the index unchanged. Every
 collection's figures are printed for each setting, with the mean nDCG@10 over the
-collections; use development splits only (``--split``, ``--sample``).
+collections, and each cell's paired t-test p of nDCG@10 against the index's own
+(shipped) setting; use development splits only (``--split``, ``--sample``). The rerank
+stage is the product's (``evaluation.retrieval.stage_searcher``: hybrid, then the shipped
+cross-encoder over the top ``HeadsConfig.rerank_depth`` articles, ordered by
+``HeadsConfig.rerank_mix``); its pair scores are cached across settings.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from evaluation.eval_index import open_eval_set, open_searcher  # noqa: E402
-from evaluation.retrieval import STAGE_CONFIG, ranked_runs  # noqa: E402
-from evaluation.scoring import measure  # noqa: E402
-from newsrank.config import SearchConfig  # noqa: E402
+from evaluation.pair_scoring import CachedScorer, load_reranker  # noqa: E402
+from evaluation.retrieval import ranked_runs, stage_searcher  # noqa: E402
+from evaluation.scoring import measure, significance  # noqa: E402
+from newsrank.config import HeadsConfig, SearchConfig  # noqa: E402
 from newsrank.threads import use_torch_threads  # noqa: E402
 from ranker.search import Searcher  # noqa: E402
 
@@ -56,40 +62,52 @@ def main(argv: list[str] | None = None) -> int:
     use_torch_threads(args.threads)
     stages = [s for s in args.stages.split(",") if s]
     config = SearchConfig(max_query_chars=100_000, max_k=100)
+    scorer = CachedScorer(load_reranker()) if "rerank" in stages else None
+    depth = HeadsConfig().rerank_depth
     sets = []  # per collection, opened once: (name, searcher, queries, qrels)
     for c in args.collection:
         o = open_eval_set(c, args.cache, split=args.split, sample=args.sample)
         queries = {q: o.collection.queries[q] for q in o.judged}
         qrels = {q: o.collection.qrels[q] for q in o.judged}
         sets.append((o.collection.name, open_searcher(o, config), queries, qrels))
+    shipped: dict[str, dict] = {}  # collection/stage -> run at the index's own setting
     rows = []
-    for k1 in floats(args.k1):
-        for b in floats(args.b):
-            row: dict = {"k1": k1, "b": b}
-            for name, base, queries, qrels in sets:
-                for stage in stages:
-                    staged = dataclasses.replace(config, stages=STAGE_CONFIG[stage])
-                    run = ranked_runs(with_bm25(base, staged, k1, b), queries)[0]
-                    m = measure(qrels, {stage: run})[stage]
-                    row[f"{name}/{stage}"] = {"ndcg@10": m["ndcg@10"], "mrr@10": m["mrr@10"]}
+    settings = [(k1, b) for k1 in floats(args.k1) for b in floats(args.b)]
+    own = {(s.index.bm25.k1, s.index.bm25.b) for _, s, _, _ in sets}
+    settings = sorted(own) + [kb for kb in settings if kb not in own]  # the baseline first
+    for k1, b in settings:
+        row: dict = {"k1": k1, "b": b}
+        for name, base, queries, qrels in sets:
+            is_own = (k1, b) == (base.index.bm25.k1, base.index.bm25.b)
             for stage in stages:
-                cells = [v["ndcg@10"] for k, v in row.items() if k.endswith(f"/{stage}")]
-                row[f"mean/{stage}"] = sum(cells) / len(cells)
-            rows.append(row)
-            print(
-                f"k1 {k1:g} b {b:g}: "
-                + "  ".join(
-                    f"{k} {v['ndcg@10']:.3f}/{v['mrr@10']:.3f}"
-                    if isinstance(v, dict)
-                    else f"{k} {v:.3f}"
-                    for k, v in row.items()
-                    if "/" in k
-                ),
-                flush=True,
-            )
+                searcher = stage_searcher(with_bm25(base, config, k1, b), stage, scorer, depth)
+                run = ranked_runs(searcher, queries)[0]
+                m = measure(qrels, {stage: run})[stage]
+                cell = {"ndcg@10": m["ndcg@10"], "mrr@10": m["mrr@10"]}
+                key = f"{name}/{stage}"
+                if is_own:
+                    shipped[key] = run
+                elif key in shipped:
+                    p_value = significance(qrels, {"own": shipped[key], stage: run}, "own")
+                    cell["p"] = p_value[stage]["ndcg@10"]
+                row[key] = cell
+        for stage in stages:
+            cells = [v["ndcg@10"] for k, v in row.items() if k.endswith(f"/{stage}")]
+            row[f"mean/{stage}"] = sum(cells) / len(cells)
+        rows.append(row)
+        print(f"k1 {k1:g} b {b:g}: " + "  ".join(_cell(k, v) for k, v in row.items() if "/" in k))
+        sys.stdout.flush()
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
     return 0
+
+
+def _cell(key: str, value: dict | float) -> str:
+    """One printed cell: nDCG@10/MRR@10 (and p against the shipped setting), or a mean."""
+    if not isinstance(value, dict):
+        return f"{key} {value:.3f}"
+    p = f" p={value['p']}" if value.get("p") is not None else ""
+    return f"{key} {value['ndcg@10']:.3f}/{value['mrr@10']:.3f}{p}"
 
 
 if __name__ == "__main__":

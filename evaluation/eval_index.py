@@ -3,9 +3,9 @@ chosen, and a searcher opened on the cached index.
 
 The cache directory of a collection is keyed by the corpus file's bytes and the index
 settings (:func:`cache_key`), so a second run with the same corpus and settings reuses
-the index; a cached index a newer indexer cannot read is rebuilt
-(:func:`open_searcher`). A BEIR document without a title gets its first
-:data:`TITLE_WORDS` words as title (the indexer needs one).
+the index, also under another collection's name (:func:`cached_twin`); a cached index a
+newer indexer cannot read is rebuilt (:func:`open_searcher`). A BEIR document without a
+title gets its first :data:`TITLE_WORDS` words as title (the indexer needs one).
 """
 
 from __future__ import annotations
@@ -73,12 +73,24 @@ def ensure_index(
         src = converted
     collection = read_beir(src)
     collection.name = Path(collection_dir).name.lower()
-    index_dir = Path(cache) / f"{collection.name}-{cache_key(corpus_file(src), config)}"
+    key = cache_key(corpus_file(src), config)
+    index_dir = Path(cache) / f"{collection.name}-{key}"
     if not (index_dir / MANIFEST).is_file():
+        twin = cached_twin(cache, key)
+        if twin is not None:
+            log.info("%s: reusing %s (same corpus and settings)", collection.name, twin)
+            return collection, twin
         build_index(
             to_articles(collection), index_dir, config, embedder=embedder, progress=progress
         )
     return collection, index_dir
+
+
+def cached_twin(cache: str | Path, key: str) -> Path | None:
+    """A complete cached index with this :func:`cache_key` under another collection's
+    name (the news benchmark's four folders share one corpus), or None."""
+    twins = sorted(d for d in Path(cache).glob(f"*-{key}") if (d / MANIFEST).is_file())
+    return twins[0] if twins else None
 
 
 @dataclass

@@ -101,7 +101,7 @@ class RetrievalResult:
         return dataclasses.asdict(self)
 
 
-def _stage_searcher(
+def stage_searcher(
     searcher: Searcher,
     stage: str,
     reranker: PairScorer | None,
@@ -188,11 +188,11 @@ def run_stages(
     lat: dict[str, list[float]] = {}
     cached = CachedScorer(reranker) if reranker is not None else None
     for stage in stages:
-        s = _stage_searcher(searcher, stage, cached, rerank_depth)
+        s = stage_searcher(searcher, stage, cached, rerank_depth)
         runs[stage], lat[stage] = ranked_runs(s, queries, depth, progress=progress, desc=stage)
     fused: list[dict] = []
     for pair in fusion_weights:
-        s = _stage_searcher(searcher, "hybrid", None, 0, rrf_weights=pair)
+        s = stage_searcher(searcher, "hybrid", None, 0, rrf_weights=pair)
         run = ranked_runs(s, queries, depth, progress=progress, desc=fusion_name(pair))[0]
         fused.append({"weights": tuple(pair), "run": run})
     curve: list[dict] = []
@@ -203,19 +203,19 @@ def run_stages(
         base_ms = (
             lat["hybrid"]
             if "hybrid" in lat
-            else ranked_runs(_stage_searcher(searcher, "hybrid", None, 0), queries, depth)[1]
+            else ranked_runs(stage_searcher(searcher, "hybrid", None, 0), queries, depth)[1]
         )
         for d in curve_depths:
-            s = _stage_searcher(searcher, "rerank", cached, d)
+            s = stage_searcher(searcher, "rerank", cached, d)
             cached.requests = []
             run, _ = ranked_runs(s, queries, depth)  # one scorer call per query, in order
             ms = [b + cached.ms_per_pair * n for b, n in zip(base_ms, cached.requests)]
             curve.append({"depth": d, "run": run, "ms": ms})
     for w in weights:  # w = 0 is the fused order (the product refuses a mix without the CE)
         s = (
-            _stage_searcher(searcher, "rerank", cached, rerank_depth, mix=(w, 1 - w, 0, 0))
+            stage_searcher(searcher, "rerank", cached, rerank_depth, mix=(w, 1 - w, 0, 0))
             if w > 0
-            else _stage_searcher(searcher, "hybrid", None, 0)
+            else stage_searcher(searcher, "hybrid", None, 0)
         )
         mixes.append({"weight": w, "run": ranked_runs(s, queries, depth)[0]})
     return runs, lat, curve, mixes, fused

@@ -73,6 +73,21 @@ def test_index_cache_is_reused(tiny, cache, embedder):
     assert first == second and (second / "manifest.json").stat().st_mtime_ns == created
 
 
+def test_a_second_folder_with_the_same_corpus_reuses_the_index(tiny, cache, embedder, tmp_path):
+    _, first = eval_index.ensure_index(tiny, cache, embedder=embedder, progress=False)
+    twin = tmp_path / "tiny-other-queries"
+    (twin / "qrels").mkdir(parents=True)
+    (twin / "corpus.jsonl").write_text((tiny / "corpus.jsonl").read_text())
+    (twin / "queries.jsonl").write_text((tiny / "queries.jsonl").read_text())
+    (twin / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td3\t1\n")
+    collection, second = eval_index.ensure_index(twin, cache, embedder=embedder, progress=False)
+    assert second == first and collection.name == "tiny-other-queries"
+    assert list(collection.qrels) == ["q1"]
+    (twin / "corpus.jsonl").write_text((tiny / "corpus.jsonl").read_text() + "\n")
+    _, third = eval_index.ensure_index(twin, cache, embedder=embedder, progress=False)
+    assert third != first and third.name.startswith("tiny-other-queries-")
+
+
 def test_open_eval_set_chooses_the_judged_queries(tiny, cache, embedder, tmp_path):
     _, index_dir = eval_index.ensure_index(tiny, cache, embedder=embedder, progress=False)
     opened = eval_index.open_eval_set(tiny, cache, embedder=embedder, progress=False)
