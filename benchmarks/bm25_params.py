@@ -1,16 +1,18 @@
 """BM25's k1 and b on development queries: the product's bm25, hybrid and rerank stages
 at each setting, over one cached evaluation index (no re-embedding).
 
-    python benchmarks/bm25_params.py --collection data/beir/news-refind-dev \\
-        --collection data/beir/news-topical-dev --k1 0.9,1.2,1.5,2.0 --b 0.4,0.6,0.75,0.9 \\
+    python benchmarks/bm25_params.py --k1 0.9,1.2,1.5,2.0 --b 0.4,0.6,0.75,0.9 \\
         --stages bm25,hybrid,rerank
+
+(the development sets of ``evaluation.options.DEV_SETS`` unless ``--collection
+PATH[@SPLIT[:SAMPLE]]`` names others, repeatable).
 
 k1 and b only enter BM25 at query time (``indexer.lexical.BM25Index`` keeps term
 frequencies and passage lengths), so each setting is the cached index's postings viewed
 with other parameters (``BM25Index.with_settings``), the rest of the index unchanged. Every
 collection's figures are printed for each setting, with the mean nDCG@10 over the
 collections, and each cell's paired t-test p of nDCG@10 against the index's own
-(shipped) setting; use development splits only (``--split``, ``--sample``). The rerank
+(shipped) setting; use development splits only. The rerank
 stage is the product's (``evaluation.retrieval.stage_searcher``: hybrid, then the shipped
 cross-encoder over the top ``HeadsConfig.rerank_depth`` articles, ordered by
 ``HeadsConfig.rerank_mix``); its pair scores are cached across settings.
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from evaluation.eval_index import open_eval_set, open_searcher  # noqa: E402
+from evaluation.options import DEV_SETS, parse_eval_set  # noqa: E402
 from evaluation.pair_scoring import CachedScorer, load_reranker  # noqa: E402
 from evaluation.retrieval import ranked_runs, stage_searcher  # noqa: E402
 from evaluation.scoring import measure, significance  # noqa: E402
@@ -49,9 +52,7 @@ def with_bm25(searcher: Searcher, config: SearchConfig, k1: float, b: float) -> 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--collection", action="append", required=True)
-    p.add_argument("--split", default="test")
-    p.add_argument("--sample", type=int, default=None)
+    p.add_argument("--collection", action="append", type=parse_eval_set, default=[])
     p.add_argument("--cache", default="runs/eval-cache")
     p.add_argument("--k1", default="0.9,1.2,1.5,2.0")
     p.add_argument("--b", default="0.4,0.6,0.75,0.9")
@@ -65,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     scorer = CachedScorer(load_reranker()) if "rerank" in stages else None
     depth = HeadsConfig().rerank_depth
     sets = []  # per collection, opened once: (name, searcher, queries, qrels)
-    for c in args.collection:
-        o = open_eval_set(c, args.cache, split=args.split, sample=args.sample)
+    for c in args.collection or DEV_SETS:
+        o = open_eval_set(c.path, args.cache, split=c.split, sample=c.sample)
         queries = {q: o.collection.queries[q] for q in o.judged}
         qrels = {q: o.collection.qrels[q] for q in o.judged}
         sets.append((o.collection.name, open_searcher(o, config), queries, qrels))

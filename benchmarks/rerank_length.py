@@ -26,15 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
+from evaluation.options import DEV_SETS  # noqa: E402
 from evaluation.retrieval import evaluate_collection  # noqa: E402
 from heads.cross_encoder import CrossEncoder  # noqa: E402
 from heads.registry import resolve_head  # noqa: E402
-
-SETS = [
-    ("news-refind-dev", "data/beir/news-refind-dev", {}),
-    ("news-topical-dev", "data/beir/news-topical-dev", {}),
-    ("scifact-train60", "../shared/data/beir/scifact", {"split": "train", "sample": 60}),
-]
 
 
 class MaxP:
@@ -75,16 +70,20 @@ def main(argv: list[str] | None = None) -> int:
         tag = f"{length}" if windows is None else f"maxp{windows[0]}/{windows[1]}"
         if windows is not None:
             reranker = MaxP(reranker, *windows)
-        for name, path, extra in SETS:
+        for spec in DEV_SETS:
+            name = Path(spec.path).name + (
+                f"-{spec.split}{spec.sample or ''}" if spec.split != "test" else ""
+            )
             t = time.perf_counter()
             r = evaluate_collection(
-                path,
+                spec.path,
                 stages=("bm25", "hybrid", "rerank"),
                 cache=args.cache,
                 reranker=reranker,
                 progress=False,
                 curve_depths=(),
-                **extra,
+                split=spec.split,
+                sample=spec.sample,
             )
             out[f"{name}@{tag}"] = {
                 "stages": r.stages,

@@ -1,10 +1,51 @@
 """The evaluation options that name fusion settings: ``--fusion-weights`` /
 ``--rrf-weights`` pairs and ``--rerank-mix``, parsed and checked as the product's
-configuration checks them, and the name of a fused run."""
+configuration checks them, and the name of a fused run; and the development sets that
+tuning benchmarks run on by default (:data:`DEV_SETS`, :func:`parse_eval_set`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from newsrank.config import SearchConfig, check_rerank_mix
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """A collection folder and which of its judged queries to ask: ``split``, and
+    ``sample`` (the reranker-validation sample of that many queries, or all)."""
+
+    path: str
+    split: str = "test"
+    sample: int | None = None
+
+
+def parse_eval_set(text: str) -> EvalSpec:
+    """``PATH``, ``PATH@SPLIT`` or ``PATH@SPLIT:SAMPLE`` as an :class:`EvalSpec`.
+
+    >>> parse_eval_set("../shared/data/beir/scifact@train:60")
+    EvalSpec(path='../shared/data/beir/scifact', split='train', sample=60)
+    >>> parse_eval_set("data/beir/news-refind-dev")
+    EvalSpec(path='data/beir/news-refind-dev', split='test', sample=None)
+    >>> parse_eval_set("x@train:some")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'x@train:some': the sample after ':' must be a whole number of queries
+    """
+    path, _, rest = text.partition("@")
+    split, _, sample = rest.partition(":")
+    if sample and not sample.isdigit():
+        raise ValueError(f"{text!r}: the sample after ':' must be a whole number of queries")
+    return EvalSpec(path, split or "test", int(sample) if sample else None)
+
+
+#: The development sets every tuning choice of issue #14 was made on: both news
+#: development halves and SciFact's 60 train queries held out of reranker training.
+DEV_SETS = (
+    EvalSpec("data/beir/news-refind-dev"),
+    EvalSpec("data/beir/news-topical-dev"),
+    EvalSpec("../shared/data/beir/scifact", "train", 60),
+)
 
 
 def parse_fusion_weights(text: str, option: str = "--fusion-weights") -> list[tuple[float, float]]:
