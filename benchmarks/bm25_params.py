@@ -21,7 +21,6 @@ cross-encoder over the top ``HeadsConfig.rerank_depth`` articles, ordered by
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -45,9 +44,7 @@ def floats(text: str) -> list[float]:
 
 def with_bm25(searcher: Searcher, config: SearchConfig, k1: float, b: float) -> Searcher:
     """``searcher``'s index with its BM25 view at ``k1`` / ``b``, searched with ``config``."""
-    view = searcher.index.bm25.with_settings(k1=k1, b=b)
-    index = dataclasses.replace(searcher.index, bm25=view)
-    return Searcher(index, embedder=searcher.embedder, config=config)
+    return Searcher(searcher.index.with_bm25(k1=k1, b=b), embedder=searcher.embedder, config=config)
 
 
 def main(argv: list[str] | None = None) -> int:

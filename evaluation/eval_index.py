@@ -46,13 +46,21 @@ def to_articles(c: Collection) -> list[Article]:
     return [Article(doc_id, title_of(t, x), x) for doc_id, (t, x) in c.corpus.items()]
 
 
+#: The :class:`IndexConfig` fields BM25 reads at query time only
+#: (``BM25Index.with_settings``): they change no stored byte, so they are not part of
+#: the cache key, and :func:`open_searcher` scores the cached index with the config's.
+QUERY_TIME_SETTINGS = ("bm25_method", "bm25_k1", "bm25_b")
+
+
 def cache_key(corpus: Path, config: IndexConfig) -> str:
-    """SHA-1 of the corpus file's bytes and the index settings (first 16 hex digits)."""
+    """SHA-1 of the corpus file's bytes and the index settings that shape the stored
+    index (first 16 hex digits; not :data:`QUERY_TIME_SETTINGS`)."""
     h = hashlib.sha1()
     with open(corpus, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    settings = dict(dataclasses.asdict(config), title_words=TITLE_WORDS)
+    stored = {k: v for k, v in dataclasses.asdict(config).items() if k not in QUERY_TIME_SETTINGS}
+    settings = dict(stored, title_words=TITLE_WORDS)
     h.update(json.dumps(settings, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
@@ -151,13 +159,15 @@ def open_eval_set(
 
 
 def open_searcher(opened: EvalSet, config: SearchConfig, *, progress: bool = True) -> Searcher:
-    """A searcher with ``config`` on the evaluation set's cached index; an index a newer
-    indexer cannot read is rebuilt first (with the set's index settings and embedder)."""
+    """A searcher with ``config`` on the evaluation set's cached index, its BM25 scored
+    with the set's index settings (a cache entry built under other
+    :data:`QUERY_TIME_SETTINGS` is reused); an index a newer indexer cannot read is
+    rebuilt first (with the set's index settings and embedder)."""
     index_dir, embedder = opened.index_dir, opened.embedder
     try:
         searcher = Searcher.open(index_dir, config=config, embedder=embedder)
         searcher.search(SearchRequest("probe", k=1))
-        return searcher
+        return scored_as(searcher, opened.index_config)
     except (sqlite3.Error, IndexNotFoundError, KeyError) as exc:
         log.warning("cached index %s is stale (%s); rebuilding it", index_dir, exc)
     build_index(
@@ -168,3 +178,25 @@ def open_searcher(opened: EvalSet, config: SearchConfig, *, progress: bool = Tru
         progress=progress,
     )
     return Searcher.open(index_dir, config=config, embedder=embedder)
+
+
+def bm25_settings(config: IndexConfig) -> dict[str, object]:
+    """``config``'s query-time BM25 settings, as ``BM25Index`` names them."""
+    return {"method": config.bm25_method, "k1": config.bm25_k1, "b": config.bm25_b}
+
+
+def scored_as(searcher: Searcher, config: IndexConfig) -> Searcher:
+    """``searcher`` with its index's BM25 viewed at ``config``'s query-time settings
+    (itself when they are the index's own), its other settings and heads kept."""
+    bm25 = searcher.index.bm25
+    wanted = bm25_settings(config)
+    if all(bm25.settings()[k] == v for k, v in wanted.items()):
+        return searcher
+    return Searcher(
+        searcher.index.with_bm25(**wanted),
+        embedder=searcher.embedder,
+        config=searcher.config,
+        heads=searcher.heads,
+        reranker=searcher.reranker,
+        reader=searcher.reader,
+    )

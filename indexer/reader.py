@@ -16,6 +16,7 @@ newsrank.errors.IndexNotFoundError: no index at /nonexistent/index (manifest.jso
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -186,6 +187,12 @@ class IndexReader(CommitDuplicates):
             if carried is not None:
                 reader._lazy["carried"] = carried
         return reader
+
+    def with_bm25(self, **settings: object) -> IndexReader:
+        """This commit with its BM25 scored at other query-time settings (``k1``, ``b``,
+        ``method``: ``BM25Index.with_settings``); nothing is re-read, and this reader is
+        unchanged. The index keeps the settings its manifest records."""
+        return dataclasses.replace(self, bm25=self.bm25.with_settings(**settings))
 
     @property
     def generation(self) -> int:

@@ -255,6 +255,36 @@ def test_open_searcher_rebuilds_a_stale_index(tiny, cache, embedder):
     assert [h.id for h in hits] == ["d3"]
 
 
+def test_query_time_bm25_settings_reuse_the_cached_index(tiny, cache, embedder):
+    import dataclasses
+
+    from corpora.beir import corpus_file
+    from indexer.lexical import BM25Index
+    from indexer.manifest import read_manifest
+    from newsrank.config import SearchConfig
+
+    opened = eval_index.open_eval_set(tiny, cache, embedder=embedder, progress=False)
+    built = opened.index_config
+    other = dataclasses.replace(built, bm25_k1=0.3, bm25_b=1.0)
+    corpus = corpus_file(tiny)
+    assert eval_index.cache_key(corpus, other) == eval_index.cache_key(corpus, built)
+    reshaped = dataclasses.replace(built, passage_words=120)
+    assert eval_index.cache_key(corpus, reshaped) != eval_index.cache_key(corpus, built)
+    config = SearchConfig(stages=("bm25",))
+    own = eval_index.open_searcher(opened, config, progress=False)
+    assert (own.index.bm25.k1, own.index.bm25.b) == (built.bm25_k1, built.bm25_b)
+    viewed = eval_index.open_searcher(
+        dataclasses.replace(opened, index_config=other), config, progress=False
+    )
+    bm25 = viewed.index.bm25
+    assert (bm25.k1, bm25.b) == (0.3, 1.0) and viewed.config == config
+    fresh = BM25Index.over(bm25.segments, k1=0.3, b=1.0)
+    for query in ("volcano", "submarine navy", "shares banks london"):
+        np.testing.assert_allclose(bm25.scores(query), fresh.scores(query))
+    recorded = read_manifest(opened.index_dir).settings
+    assert (recorded["bm25_k1"], recorded["bm25_b"]) == (built.bm25_k1, built.bm25_b)
+
+
 def test_missing_reranker_is_a_clear_error(monkeypatch, tmp_path):
     from heads import registry
 
