@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evaluation.eval_index import open_eval_set, open_searcher  # noqa: E402
+from evaluation.eval_index import open_eval_set, open_searcher, search_config  # noqa: E402
 from evaluation.options import DEV_SETS, parse_eval_set  # noqa: E402
 from evaluation.pair_scoring import CachedScorer, load_reranker  # noqa: E402
 from evaluation.retrieval import ranked_runs, stage_searcher  # noqa: E402
@@ -59,15 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     use_torch_threads(args.threads)
     stages = [s for s in args.stages.split(",") if s]
-    config = SearchConfig(max_query_chars=100_000, max_k=100)
+    config = search_config()
     scorer = CachedScorer(load_reranker()) if "rerank" in stages else None
     depth = HeadsConfig().rerank_depth
     sets = []  # per collection, opened once: (name, searcher, queries, qrels)
     for c in args.collection or DEV_SETS:
         o = open_eval_set(c.path, args.cache, split=c.split, sample=c.sample)
-        queries = {q: o.collection.queries[q] for q in o.judged}
-        qrels = {q: o.collection.qrels[q] for q in o.judged}
-        sets.append((o.collection.name, open_searcher(o, config), queries, qrels))
+        sets.append((o.collection.name, open_searcher(o, config), o.queries, o.qrels))
     shipped: dict[str, dict] = {}  # collection/stage -> run at the index's own setting
     rows = []
     settings = [(k1, b) for k1 in floats(args.k1) for b in floats(args.b)]

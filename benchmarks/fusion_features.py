@@ -26,10 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evaluation.eval_index import open_eval_set, open_searcher  # noqa: E402
+from evaluation.eval_index import open_eval_set, open_searcher, search_config  # noqa: E402
 from evaluation.pair_scoring import load_reranker  # noqa: E402
 from evaluation.retrieval import PAGE_K  # noqa: E402
-from newsrank.config import SearchConfig  # noqa: E402
 from newsrank.threads import use_torch_threads  # noqa: E402
 from ranker.request import SearchRequest  # noqa: E402
 from ranker.rerank import RerankStage  # noqa: E402
@@ -72,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
     )
     collection, judged = opened.collection, opened.judged
-    config = SearchConfig(max_query_chars=100_000, max_k=100)
+    config = search_config()
     searcher = open_searcher(opened, config)
     stage = RerankStage(scorer, searcher.store)
     out = Path(args.out)

@@ -112,6 +112,23 @@ class EvalSet:
     embedder: object
     judged: list[str]
 
+    @property
+    def queries(self) -> dict[str, str]:
+        """The judged queries to ask: id -> text, in file order."""
+        return {q: self.collection.queries[q] for q in self.judged}
+
+    @property
+    def qrels(self) -> dict[str, dict[str, int]]:
+        """The judgments of the judged queries: id -> document id -> grade."""
+        return {q: self.collection.qrels[q] for q in self.judged}
+
+
+def search_config(depth: int = 100, **settings: object) -> SearchConfig:
+    """The product's search settings as an evaluation asks them: queries of any length
+    (SciFact claims, CRAN's questions run long) and ``depth`` results; ``settings``
+    override others (``rrf_weights``...)."""
+    return SearchConfig(max_query_chars=100_000, max_k=max(depth, 10), **settings)  # type: ignore[arg-type]
+
 
 def open_eval_set(
     collection_dir: str | Path,

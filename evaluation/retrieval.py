@@ -52,7 +52,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from evaluation.eval_index import open_eval_set, open_searcher
+from evaluation.eval_index import open_eval_set, open_searcher, search_config
 from evaluation.latency import percentiles
 from evaluation.options import fusion_name
 from evaluation.pair_scoring import CachedScorer, load_reranker
@@ -302,14 +302,9 @@ def evaluate_collection(
         max_queries=max_queries,
         progress=progress,
     )
-    collection, index_dir, judged = opened.collection, opened.index_dir, opened.judged
-    queries = {q: collection.queries[q] for q in judged}
-    qrels = {q: collection.qrels[q] for q in judged}
-    config = SearchConfig(
-        max_query_chars=100_000,
-        max_k=max(depth, 10),
-        rrf_weights=rrf_weights or SearchConfig().rrf_weights,
-    )
+    collection, index_dir = opened.collection, opened.index_dir
+    queries, qrels = opened.queries, opened.qrels
+    config = search_config(depth, rrf_weights=rrf_weights or SearchConfig().rrf_weights)
     searcher = open_searcher(opened, config, progress=progress)
     if rerank_mix is not None:
         mixed = dataclasses.replace(searcher.heads, rerank_mix=tuple(rerank_mix))
