@@ -5,7 +5,7 @@ at each setting, over one cached evaluation index (no re-embedding).
         --stages bm25,hybrid,rerank
 
 (the development sets of ``evaluation.options.DEV_SETS`` unless ``--collection
-PATH[@SPLIT[:SAMPLE]]`` names others, repeatable).
+PATH[@SPLIT[:SAMPLE]][#HALF]`` names others, repeatable).
 
 k1 and b only enter BM25 at query time (``indexer.lexical.BM25Index`` keeps term
 frequencies and passage lengths), so each setting is the cached index's postings viewed
@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     depth = HeadsConfig().rerank_depth
     sets = []  # per collection, opened once: (name, searcher, queries, qrels)
     for c in args.collection or DEV_SETS:
-        o = open_eval_set(c.path, args.cache, split=c.split, sample=c.sample)
-        sets.append((o.collection.name, open_searcher(o, config), o.queries, o.qrels))
+        o = open_eval_set(c.path, args.cache, split=c.split, sample=c.sample, half=c.half)
+        sets.append((c.name, open_searcher(o, config), o.queries, o.qrels))
     shipped: dict[str, dict] = {}  # collection/stage -> run at the index's own setting
     rows = []
     settings = [(k1, b) for k1 in floats(args.k1) for b in floats(args.b)]

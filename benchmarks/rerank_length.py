@@ -71,9 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         if windows is not None:
             reranker = MaxP(reranker, *windows)
         for spec in DEV_SETS:
-            name = Path(spec.path).name + (
-                f"-{spec.split}{spec.sample or ''}" if spec.split != "test" else ""
-            )
+            name = spec.name
             t = time.perf_counter()
             r = evaluate_collection(
                 spec.path,
@@ -84,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                 curve_depths=(),
                 split=spec.split,
                 sample=spec.sample,
+                half=spec.half,
             )
             out[f"{name}@{tag}"] = {
                 "stages": r.stages,

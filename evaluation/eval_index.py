@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpora.beir import Collection, corpus_file, is_smart, read_beir, write_beir
-from corpora.splits import reranker_validation
+from corpora.splits import HALVES, half_of, reranker_validation
 from indexer.article import Article
 from indexer.build import build_index
 from indexer.manifest import MANIFEST
@@ -140,6 +140,7 @@ def open_eval_set(
     split: str = "test",
     sample: int | None = None,
     seed: int = 13,
+    half: str | None = None,
     max_queries: int | None = None,
     progress: bool = True,
 ) -> EvalSet:
@@ -150,8 +151,11 @@ def open_eval_set(
     ``IndexConfig.embedder``) embeds the passages, at ``precision``. ``split`` names the
     queries and judgments read (the corpus is the same); ``sample`` keeps the
     reranker-validation sample of that size (:func:`corpora.splits.reranker_validation`),
+    ``half`` (``"dev"`` / ``"test"``) the queries of that half (:func:`corpora.splits.half_of`),
     ``max_queries`` the first ones. Raises :class:`NewsrankError` when no query is judged.
     """
+    if half is not None and half not in HALVES:
+        raise NewsrankError(f"half={half!r}: choose one of {', '.join(HALVES)}, or none")
     index_config = IndexConfig(embed_precision=precision)
     if embedder is None:
         from indexer.dense import Embedder
@@ -169,6 +173,8 @@ def open_eval_set(
     judged = collection.judged
     if sample:
         judged = reranker_validation(list(collection.qrels), set(judged), sample, seed)
+    if half is not None:
+        judged = [q for q in judged if half_of(q) == half]
     judged = judged[:max_queries] if max_queries else judged
     if not judged:
         raise NewsrankError(f"{collection_dir}: no query has a relevant document in the qrels")

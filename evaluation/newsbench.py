@@ -15,6 +15,7 @@ Split (fixed, seed-free, the same for both sets)::
 
     dev  <=>  int(hashlib.sha1(query_id.encode("utf-8")).hexdigest(), 16) % 2 == 0
 
+(:func:`corpora.splits.half_of`, the halving every one-split collection gets).
 Tune only on ``dev``; ``test`` is for the numbers reported once.
 
 :func:`newsbench_collections` turns a split into :class:`corpora.beir.Collection`
@@ -24,8 +25,6 @@ leading copy of the headline in the body); :func:`build_newsbench` writes them a
 directories ``news-refind-<split>`` and ``news-topical-<split>`` for
 ``newsrank eval retrieval``.
 
->>> split_of("r-001"), split_of("r-004")
-('dev', 'test')
 >>> sorted(content_words("Which company cut 2,000 jobs after the merger?"))
 ['000', '2', 'company', 'cut', 'job', 'merger']
 >>> sorted(headline_overlap("oil prices after the storm", "Oil price falls"))
@@ -34,7 +33,6 @@ directories ``news-refind-<split>`` and ``news-topical-<split>`` for
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
@@ -69,12 +67,6 @@ STOPWORDS = frozenset(
     s t""".split()
 )
 _WORD = re.compile(r"[a-z0-9]+")
-
-
-def split_of(query_id: str) -> str:
-    """``"dev"`` or ``"test"``: the parity of the query id's SHA-1 (see the module doc)."""
-    digest = hashlib.sha1(query_id.encode("utf-8")).hexdigest()
-    return "dev" if int(digest, 16) % 2 == 0 else "test"
 
 
 def _stem(word: str) -> str:

@@ -235,7 +235,7 @@ def retrieval_report(data: dict, out: Path) -> Path:
     lines = [
         f"# Retrieval evaluation: {name}",
         "",
-        f"{data['n_queries']} judged queries, {data['n_docs']} documents. "
+        f"{data['n_queries']} judged queries{_half(data)}, {data['n_docs']} documents. "
         "Metrics by ranx (0-1); p = paired two-sided t-test against bm25 over queries.",
         *_provenance_md(data),
         *_dtype_md(data.get("dtype")),
@@ -351,7 +351,9 @@ def results_markdown(result_files: Sequence[Path], latency_file: Path | None = N
     lines.append("")
     for data in loaded:
         lines += [f"## {data['collection']}", ""]
-        lines.append(f"{data['n_queries']} judged queries, {data['n_docs']} documents.")
+        lines.append(
+            f"{data['n_queries']} judged queries{_half(data)}, {data['n_docs']} documents."
+        )
         lines += _provenance_md(data)
         lines += ["", retrieval_table(data), ""]
         if data.get("rerank_curve"):
@@ -370,3 +372,13 @@ def results_markdown(result_files: Sequence[Path], latency_file: Path | None = N
         lines += _provenance_md(data)
         lines += ["", latency_table(data), ""]
     return "\n".join(lines)
+
+
+def _half(data: dict) -> str:
+    """ " (the dev half)" when the run asked one half of the judged queries, else "".
+
+    >>> _half({"half": "test"}), _half({})
+    (' (the test half: corpora.splits.half_of)', '')
+    """
+    half = data.get("half")
+    return f" (the {half} half: corpora.splits.half_of)" if half else ""

@@ -94,6 +94,7 @@ class RetrievalResult:
     # the rerank stage's HeadsConfig.rerank_mix (cross-encoder, fused, bm25, dense)
     rerank_mix: list[float] = field(default_factory=lambda: list(HeadsConfig().rerank_mix))
     split: str = "test"
+    half: str | None = None  # "dev" / "test": corpora.splits.half_of, or all queries
     # inference arithmetic: {"embedder": "fp32"|"bf16", "reranker": ...} (newsrank.precision)
     dtype: dict[str, str] = field(default_factory=dict)
 
@@ -266,6 +267,7 @@ def evaluate_collection(
     precision: str = "auto",
     split: str = "test",
     sample: int | None = None,
+    half: str | None = None,
     seed: int = 13,
     weights: Sequence[float] = (),
     fusion_weights: Sequence[tuple[float, float]] = (),
@@ -298,6 +300,7 @@ def evaluate_collection(
         embedder_name=embedder_name,
         split=split,
         sample=sample,
+        half=half,
         seed=seed,
         max_queries=max_queries,
         progress=progress,
@@ -326,7 +329,7 @@ def evaluate_collection(
         fusion_weights,
     )
     result = RetrievalResult(
-        collection=collection.name,
+        collection=f"{collection.name}-{half}" if half else collection.name,
         n_queries=len(queries),
         n_docs=len(collection.corpus),
         stages=measure(qrels, runs),
@@ -339,6 +342,7 @@ def evaluate_collection(
         rrf_weights=list(config.rrf_weights),
         rerank_mix=list(searcher.heads.rerank_mix),
         split=split,
+        half=half,
         dtype={
             "embedder": str(getattr(searcher.embedder, "precision", "fp32")),
             **({"reranker": str(getattr(reranker, "precision", "fp32"))} if reranker else {}),

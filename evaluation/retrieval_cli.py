@@ -94,6 +94,7 @@ def _retrieval(args: argparse.Namespace) -> int:
             curve_depths=[int(d) for d in args.curve_depths.split(",") if d.strip()],
             split=args.split,
             sample=args.sample,
+            half=args.half,
             seed=args.seed,
             weights=[float(w) for w in args.rerank_weights.split(",") if w.strip()],
             fusion_weights=fusion_weights,
@@ -124,6 +125,7 @@ def _retrieval(args: argparse.Namespace) -> int:
             "rerank_weights",
             "fusion_weights",
             "split",
+            "half",
             "dtype",
         )
         json.dump({k: data[k] for k in keys}, sys.stdout, indent=2)
@@ -274,6 +276,13 @@ def register(targets: argparse._SubParsersAction) -> None:
         "N=60, the reranker's own validation queries (never trained on)",
     )
     p.add_argument("--seed", type=int, default=13, help="seed of --sample")
+    p.add_argument(
+        "--half",
+        choices=("dev", "test"),
+        default=None,
+        help="only the judged queries of this half (sha1(query id) parity: "
+        "corpora.splits.half_of); tune on dev, report test",
+    )
     p.add_argument("--reranker", default="reranker", help="cross-encoder head dir or name")
     p.add_argument("--curve-depths", default="10,30,50,100", help="rerank-depth curve ('' = off)")
     p.add_argument("--out", default=None, help="directory for run files, JSON and report")

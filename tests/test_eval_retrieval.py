@@ -104,6 +104,20 @@ def test_open_eval_set_chooses_the_judged_queries(tiny, cache, embedder, tmp_pat
         eval_index.open_eval_set(unjudged, cache, embedder=embedder, progress=False)
 
 
+def test_halves_split_the_judged_queries_in_two(tiny, cache, embedder):
+    from corpora.splits import half_of
+
+    every = eval_index.open_eval_set(tiny, cache, embedder=embedder, progress=False).judged
+    halves = {
+        h: eval_index.open_eval_set(tiny, cache, embedder=embedder, half=h, progress=False).judged
+        for h in ("dev", "test")
+    }
+    assert sorted(halves["dev"] + halves["test"]) == sorted(every)
+    assert all(half_of(q) == h for h, qs in halves.items() for q in qs)
+    with pytest.raises(NewsrankError, match="half='train': choose one of dev, test"):
+        eval_index.open_eval_set(tiny, cache, embedder=embedder, half="train", progress=False)
+
+
 def test_measure_hand_made_runs():
     qrels = {"a": {"x": 1}, "b": {"y": 1, "z": 1}}
     runs = {"r": {"a": {"w": 2.0, "x": 1.0}, "b": {"y": 3.0, "v": 2.0, "z": 1.0}}}
@@ -348,6 +362,10 @@ def test_cli_json_report_and_summary(tiny, cache, tmp_path, capsys):
     assert main([*argv, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["fusion_weights"][0]["bm25"] == 1.0
     assert "| 1:0 | 0.748 |" in (fused_out / "report.md").read_text()
+    argv = ["eval", "retrieval", "--collection", str(tiny), "--stages", "bm25", "--json"]
+    assert main([*argv, "--cache", str(cache), "--quiet", "--half", "test"]) == 0
+    half = json.loads(capsys.readouterr().out)
+    assert (half["collection"], half["n_queries"], half["half"]) == ("beir_tiny-test", 2, "test")
     doc = tmp_path / "docs" / "results.md"
     argv = ["eval", "summary", "--runs", str(out.parent), "--out", str(doc)]
     assert main([*argv, "--copy-reports", "results"]) == 0

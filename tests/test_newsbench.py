@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 
 from corpora.beir import read_beir
+from corpora.splits import half_of
 from evaluation import newsbench
 from evaluation.retrieval_cli import register
 from indexer.article import Article
@@ -43,7 +44,7 @@ def test_refind_rows_are_well_formed(refind):
     for r in refind:
         assert r["kind"] == "refind" and r["query"].strip()
         assert r["style"] in ("question", "short", "detail")
-        assert r["split"] == newsbench.split_of(r["id"])
+        assert r["split"] == half_of(r["id"])
         if r["style"] == "short":
             assert 3 <= len(r["query"].split()) <= 5, r["id"]
     assert set(Counter(r["style"] for r in refind)) == {"question", "short", "detail"}
@@ -55,7 +56,7 @@ def test_topical_rows_and_qrels(topical):
     ids = [q["id"] for q in queries]
     assert len(set(ids)) == len(ids) and set(qrels) == set(ids)
     for q in queries:
-        assert q["query"].strip() and q["split"] == newsbench.split_of(q["id"])
+        assert q["query"].strip() and q["split"] == half_of(q["id"])
         grades = qrels[q["id"]]
         assert set(grades.values()) <= {0, 1, 2}
         assert 2 in grades.values(), f"{q['id']} has no grade-2 article"
@@ -102,12 +103,12 @@ def _fake_benchmark(tmp_path):
     ]
     with open(tmp_path / newsbench.REFIND_FILE, "w", encoding="utf-8") as f:
         for r in refind:
-            row = {**r, "kind": "refind", "style": "short", "split": newsbench.split_of(r["id"])}
+            row = {**r, "kind": "refind", "style": "short", "split": half_of(r["id"])}
             f.write(json.dumps(row) + "\n")
     topical = [{"id": "r-001", "query": "energy prices"}, {"id": "r-004", "query": "elections"}]
     with open(tmp_path / newsbench.TOPICAL_FILE, "w", encoding="utf-8") as f:
         for t in topical:
-            f.write(json.dumps({**t, "split": newsbench.split_of(t["id"])}) + "\n")
+            f.write(json.dumps({**t, "split": half_of(t["id"])}) + "\n")
     (tmp_path / newsbench.QRELS_FILE).write_text(
         "query-id\tcorpus-id\tscore\n"
         "r-001\tbbc-business-001\t2\nr-001\ttmt-3\t0\nr-004\ttmt-3\t2\nr-004\tbbc-sports-002\t1\n"
