@@ -21,15 +21,15 @@ setting that loses somewhere shows.
     python benchmarks/fit_fusion.py runs/features/news-refind-dev.jsonl \
         runs/features/news-topical-dev.jsonl runs/features/scifact-dev.jsonl
 
-A collection without a development split can be halved: ``cran.jsonl#even`` keeps the
-queries whose id has an even SHA-1 (CRAN's and CISI's development halves from session
-21 on, docs/results_notes.md), ``#odd`` the other half.
+A collection without a development split can be halved: ``cran.jsonl#dev`` keeps the
+queries whose id has an even SHA-1 (:func:`corpora.splits.half_of`, the halves of
+``newsrank eval retrieval --half``; CRAN's and CISI's development halves from session
+21 on, docs/results_notes.md, where they were written ``#even``), ``#test`` the other half.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
 import json
 import sys
@@ -40,28 +40,34 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from corpora.splits import half_of  # noqa: E402
 from evaluation.scoring import measure, significance  # noqa: E402
 from newsrank.config import check_rerank_mix  # noqa: E402
 from ranker.ranking import ArticleScore  # noqa: E402
 from ranker.rerank import rerank_articles  # noqa: E402
 
+#: ``FILE#HALF`` names: ``dev`` / ``test`` (:func:`corpora.splits.half_of`), and the
+#: ``even`` / ``odd`` of session 21's commands (the same halves)
+HALF_NAMES = {"dev": "dev", "test": "test", "even": "dev", "odd": "test"}
+
 
 def in_half(qid: str, half: str) -> bool:
-    """Whether query ``qid`` is in the ``"even"`` or ``"odd"`` half (parity of its
-    SHA-1): a fixed development/test split of a collection that has none.
+    """Whether query ``qid`` is in ``half`` (``dev``/``even`` or ``test``/``odd``): the
+    parity of its SHA-1, :func:`corpora.splits.half_of`, the fixed development/test
+    split of a collection that has none.
 
-    >>> [in_half("1", "even"), in_half("1", "odd"), in_half("2", "even")]
+    >>> [in_half("1", "even"), in_half("1", "odd"), in_half("2", "dev")]
     [False, True, True]
     """
-    even = int(hashlib.sha1(qid.encode()).hexdigest(), 16) % 2 == 0
-    return even == (half == "even")
+    return half_of(qid) == HALF_NAMES[half]
 
 
 def load(path: str) -> list[dict]:
-    """A dump's queries; ``FILE#even`` or ``FILE#odd`` keeps one half (:func:`in_half`)."""
+    """A dump's queries; ``FILE#dev`` or ``FILE#test`` (also ``#even`` / ``#odd``) keeps
+    one half (:func:`in_half`)."""
     path, _, half = path.partition("#")
-    if half not in ("", "even", "odd"):
-        raise SystemExit(f"half {half!r} of {path}: use FILE#even or FILE#odd")
+    if half and half not in HALF_NAMES:
+        raise SystemExit(f"half {half!r} of {path}: use FILE#dev or FILE#test")
     with open(path, encoding="utf-8") as f:
         qs = [json.loads(line) for line in f if line.strip()]
     return [q for q in qs if not half or in_half(q["qid"], half)]

@@ -45,7 +45,8 @@ def test_halves_split_a_dump_in_two(dump):
     assert sorted(q["qid"] for q in even + odd) == [q["qid"] for q in QUERIES]
     assert not {q["qid"] for q in even} & {q["qid"] for q in odd}
     assert fit_fusion.name_of(f"{dump}#even") == "tiny#even"
-    with pytest.raises(SystemExit, match="FILE#even"):
+    assert fit_fusion.load(f"{dump}#dev") == even and fit_fusion.load(f"{dump}#test") == odd
+    with pytest.raises(SystemExit, match="FILE#dev"):
         fit_fusion.load(f"{dump}#first")
 
 
