@@ -33,18 +33,12 @@ from evaluation.options import DEV_SETS, parse_eval_set  # noqa: E402
 from evaluation.pair_scoring import CachedScorer, load_reranker  # noqa: E402
 from evaluation.retrieval import ranked_runs, stage_searcher  # noqa: E402
 from evaluation.scoring import measure, significance  # noqa: E402
-from newsrank.config import HeadsConfig, SearchConfig  # noqa: E402
+from newsrank.config import HeadsConfig  # noqa: E402
 from newsrank.threads import use_torch_threads  # noqa: E402
-from ranker.search import Searcher  # noqa: E402
 
 
 def floats(text: str) -> list[float]:
     return [float(t) for t in text.split(",") if t.strip()]
-
-
-def with_bm25(searcher: Searcher, config: SearchConfig, k1: float, b: float) -> Searcher:
-    """``searcher``'s index with its BM25 view at ``k1`` / ``b``, searched with ``config``."""
-    return Searcher(searcher.index.with_bm25(k1=k1, b=b), embedder=searcher.embedder, config=config)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         row: dict = {"k1": k1, "b": b}
         for name, base, queries, qrels in sets:
             is_own = (k1, b) == (base.index.bm25.k1, base.index.bm25.b)
+            viewed = base.configured(index=base.index.with_bm25(k1=k1, b=b))
             for stage in stages:
-                searcher = stage_searcher(with_bm25(base, config, k1, b), stage, scorer, depth)
+                searcher = stage_searcher(viewed, stage, scorer, depth)
                 run = ranked_runs(searcher, queries)[0]
                 m = measure(qrels, {stage: run})[stage]
                 cell = {"ndcg@10": m["ndcg@10"], "mrr@10": m["mrr@10"]}

@@ -71,7 +71,6 @@ def main(argv: list[str] | None = None) -> int:
         if windows is not None:
             reranker = MaxP(reranker, *windows)
         for spec in DEV_SETS:
-            name = spec.name
             t = time.perf_counter()
             r = evaluate_collection(
                 spec.path,
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                 sample=spec.sample,
                 half=spec.half,
             )
-            out[f"{name}@{tag}"] = {
+            out[f"{spec.name}@{tag}"] = {
                 "stages": r.stages,
                 "p_rerank_vs_hybrid": r.p_rerank_vs_hybrid,
                 "n": r.n_queries,
@@ -92,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 "s": round(time.perf_counter() - t),
             }
             mrr = {k: round(v["mrr@10"], 4) for k, v in r.stages.items()}
-            print(name, tag, "MRR@10", mrr, flush=True)
+            print(spec.name, tag, "MRR@10", mrr, flush=True)
     Path(args.out).write_text(json.dumps(out, indent=1))
     return 0
 

@@ -203,23 +203,11 @@ def open_searcher(opened: EvalSet, config: SearchConfig, *, progress: bool = Tru
     return Searcher.open(index_dir, config=config, embedder=embedder)
 
 
-def bm25_settings(config: IndexConfig) -> dict[str, object]:
-    """``config``'s query-time BM25 settings, as ``BM25Index`` names them."""
-    return {"method": config.bm25_method, "k1": config.bm25_k1, "b": config.bm25_b}
-
-
 def scored_as(searcher: Searcher, config: IndexConfig) -> Searcher:
     """``searcher`` with its index's BM25 viewed at ``config``'s query-time settings
     (itself when they are the index's own), its other settings and heads kept."""
     bm25 = searcher.index.bm25
-    wanted = bm25_settings(config)
+    wanted = config.bm25_settings()
     if all(bm25.settings()[k] == v for k, v in wanted.items()):
         return searcher
-    return Searcher(
-        searcher.index.with_bm25(**wanted),
-        embedder=searcher.embedder,
-        config=searcher.config,
-        heads=searcher.heads,
-        reranker=searcher.reranker,
-        reader=searcher.reader,
-    )
+    return searcher.configured(index=searcher.index.with_bm25(**wanted))

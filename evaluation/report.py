@@ -375,7 +375,7 @@ def results_markdown(result_files: Sequence[Path], latency_file: Path | None = N
 
 
 def _half(data: dict) -> str:
-    """ " (the dev half)" when the run asked one half of the judged queries, else "".
+    """Words naming the half of the judged queries a run asked, or nothing.
 
     >>> _half({"half": "test"}), _half({})
     (' (the test half: corpora.splits.half_of)', '')

@@ -19,6 +19,7 @@ import json
 import sys
 from pathlib import Path
 
+from corpora.splits import HALVES
 from newsrank.config import HeadsConfig
 from newsrank.errors import NewsrankError
 from newsrank.invocation import current
@@ -278,7 +279,7 @@ def register(targets: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=13, help="seed of --sample")
     p.add_argument(
         "--half",
-        choices=("dev", "test"),
+        choices=HALVES,
         default=None,
         help="only the judged queries of this half (sha1(query id) parity: "
         "corpora.splits.half_of); tune on dev, report test",

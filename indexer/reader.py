@@ -165,13 +165,7 @@ class IndexReader(CommitDuplicates):
             dense.append(reader.dense)
             live.append(passage_live)
         settings = IndexConfig(**manifest.settings)
-        bm25 = BM25Index.over(
-            postings,
-            live,
-            method=settings.bm25_method,
-            k1=settings.bm25_k1,
-            b=settings.bm25_b,
-        )
+        bm25 = BM25Index.over(postings, live, **settings.bm25_settings())
         reader = cls(
             directory=directory,
             manifest=manifest,

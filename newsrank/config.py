@@ -81,6 +81,10 @@ class IndexConfig:
             raise ValueError(f"lead_words={self.lead_words} must be at least 1")
         check_precision(self.embed_precision)
 
+    def bm25_settings(self) -> dict[str, object]:
+        """The query-time BM25 settings, named as ``indexer.lexical.BM25Index`` takes them."""
+        return {"method": self.bm25_method, "k1": self.bm25_k1, "b": self.bm25_b}
+
 
 @dataclass(frozen=True)
 class SearchConfig:

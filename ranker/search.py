@@ -130,12 +130,14 @@ class Searcher:
         heads: HeadsConfig | None = None,
         reranker: object = _KEEP,
         reader: object = _KEEP,
+        index: IndexReader | None = None,
     ) -> Searcher:
         """A new searcher over this one's open index and embedder, with other settings
         or heads (``reranker=None`` / ``reader=None`` switch a stage off); nothing is
-        reloaded, and this searcher is unchanged."""
+        reloaded, and this searcher is unchanged. ``index``: another view of the same
+        index instead (``IndexReader.with_bm25``)."""
         return Searcher(
-            self.index,
+            self.index if index is None else index,
             embedder=self.embedder,
             config=config or self.config,
             heads=heads or self.heads,
