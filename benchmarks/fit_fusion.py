@@ -25,6 +25,14 @@ A collection without a development split can be halved: ``cran.jsonl#dev`` keeps
 queries whose id has an even SHA-1 (:func:`corpora.splits.half_of`, the halves of
 ``newsrank eval retrieval --half``; CRAN's and CISI's development halves from session
 21 on, docs/results_notes.md, where they were written ``#even``), ``#test`` the other half.
+
+To choose between two cross-encoder heads, dump the same collections once per head and
+pass the shipped head's folder as ``--baseline``: the settings, best mean first, are
+each tested (paired t-test per collection) against the product's default mix replayed on
+the baseline dumps, and the best setting with no collection significantly worse is named.
+
+    python benchmarks/fit_fusion.py runs/new/news-refind-dev.jsonl runs/new/cran.jsonl#dev \
+        --depths 10 --baseline runs/shipped
 """
 
 from __future__ import annotations
@@ -135,10 +143,23 @@ def main(argv: list[str] | None = None) -> int:
         help="let the grid weigh the fused score too (ce:fused:bm25:dense; 4x the settings)",
     )
     p.add_argument("--metric", default="ndcg@10")
+    p.add_argument(
+        "--baseline",
+        help="a folder of another head's dumps with the same file names: the best settings "
+        "are then tested (paired t) against the product's default mix replayed on them, "
+        "and the best one with no collection significantly worse is named",
+    )
+    p.add_argument(
+        "--baseline-mix",
+        default=None,
+        help="the baseline's setting, CE:FUSED:BM25:DENSE@DEPTH (default: the product's)",
+    )
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level of --baseline")
     args = p.parse_args(argv)
     data = {name_of(f): load(f) for f in args.files}
     m = args.metric
     rows = []
+    settings: dict[str, tuple[tuple[float, float, float, float], int]] = {}
     for stage in ("bm25", "dense", "fused"):
         res = evaluate(data, lambda q, s=stage: stage_run(q, s))
         rows.append((f"stage {stage}", res))
@@ -148,10 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     for mix, depth in chosen:
         res = evaluate(data, lambda q, m=mix, d=depth: ranked(q, d, m))
         rows.append((f"mix {':'.join(f'{w:g}' for w in mix)} depth {depth}", res))
+        settings[rows[-1][0]] = (mix, depth)
     for depth in [int(d) for d in args.depths.split(",")] if not chosen else []:
         for w in (0.2, 0.4, 0.6, 1.0):
             res = evaluate(data, lambda q, w=w, d=depth: ranked(q, d, (w, 1 - w, 0, 0)))
             rows.append((f"mix {w:g} depth {depth}", res))
+            settings[rows[-1][0]] = ((w, 1 - w, 0.0, 0.0), depth)
         fused_weights = grid if args.fused_grid else [0.0]
         for a, f, b in itertools.product(grid, fused_weights, grid):
             c = round(1 - a - f - b, 3)
@@ -164,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             res = evaluate(data, lambda q, m=mix, d=depth: ranked(q, d, m))
             label = f"{a:g}:{b:g}:{c:g}" if not f else f"{a:g}:{f:g}:{b:g}:{c:g}"
             rows.append((f"{'grid' if f else 'convex'} {label} depth {depth}", res))
+            settings[rows[-1][0]] = (mix, depth)
     names = list(data)
     header = (
         "| setting | mean | " + " | ".join(names) + " | below a stage (bm25, dense or hybrid) |"
@@ -186,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     best = [] if chosen else sorted(scored[3:], key=lambda t: -t[0])[: args.top]
     for _, text in best:
         print(text)
+    if args.baseline:
+        ranked_rows = sorted(rows[3:], key=lambda r: -np.mean([r[1][n][m] for n in names]))
+        against_baseline(data, ranked_rows, settings, args)
     if len(chosen) >= 2:  # paired t-tests of each setting against the first
         print(f"\np ({m}, paired t-test) against {rows[3][0]}:\n")
         print("| setting | " + " | ".join(names) + " |")
@@ -203,6 +230,85 @@ def main(argv: list[str] | None = None) -> int:
             cells = " | ".join(f"{pvals[n][label][m]}" for n in names)
             print(f"| {label} | {cells} |")
     return 0
+
+
+def baseline_files(data: dict[str, list[dict]], folder: str) -> dict[str, list[dict]]:
+    """The baseline dumps of ``data``'s collections: ``folder/<stem>.jsonl`` with the same
+    half, holding the same queries (or a clear error)."""
+    out = {}
+    for name, qs in data.items():
+        stem, _, half = name.partition("#")
+        path = Path(folder) / f"{stem}.jsonl"
+        if not path.is_file():
+            raise SystemExit(f"--baseline {folder}: no {path.name} for {name}; dump it first")
+        base = load(f"{path}#{half}" if half else str(path))
+        if {q["qid"] for q in base} != {q["qid"] for q in qs}:
+            raise SystemExit(f"--baseline {folder}: {path.name} holds other queries than {name}")
+        out[name] = base
+    return out
+
+
+def pairwise_p(qrels: dict, setting_run: dict, baseline_run: dict, metric: str) -> tuple:
+    """(p, difference of means) of ``setting_run`` against ``baseline_run``, paired t-test."""
+    runs = {"baseline": baseline_run, "setting": setting_run}
+    means = measure(qrels, runs)
+    p = significance(qrels, runs, "baseline").get("setting", {}).get(metric)
+    return p, means["setting"][metric] - means["baseline"][metric]
+
+
+def against_baseline(data, ranked_rows, settings, args) -> None:
+    """Walk the settings from the best mean down; test each against the baseline head's
+    default setting on every collection; print them until ``--top`` admissible ones (no
+    collection significantly worse) are shown, and name the first."""
+    from newsrank.config import HeadsConfig
+
+    m, names = args.metric, list(data)
+    d = HeadsConfig()
+    base_mix, base_depth = (
+        parse_setting(args.baseline_mix) if args.baseline_mix else (d.rerank_mix, d.rerank_depth)
+    )
+    base = baseline_files(data, args.baseline)
+    base_runs = {
+        n: {q["qid"]: ranked(q, base_depth, base_mix) for q in qs} for n, qs in base.items()
+    }
+    base_res = {
+        n: measure({q["qid"]: q["qrels"] for q in qs}, {"b": base_runs[n]})["b"]
+        for n, qs in base.items()
+    }
+    base_mean = float(np.mean([base_res[n][m] for n in names]))
+    label = f"{':'.join(f'{w:g}' for w in base_mix)}@{base_depth}"
+    print(f"\nagainst the baseline {args.baseline} at {label} (mean {m} {base_mean:.4f}):")
+    print("difference of means and p (paired t) per collection; * = significantly worse\n")
+    print("| setting | mean | " + " | ".join(names) + " | admissible |")
+    print("|" + "---|" * (len(names) + 3))
+    shown, first = 0, None
+    for row_label, res in ranked_rows:
+        if row_label not in settings:
+            continue
+        mix, depth = settings[row_label]
+        cells, worse = [], False
+        for n, qs in data.items():
+            qrels = {q["qid"]: q["qrels"] for q in qs}
+            run = {q["qid"]: ranked(q, depth, mix) for q in qs}
+            p, diff = pairwise_p(qrels, run, base_runs[n], m)
+            bad = p is not None and p < args.alpha and diff < 0
+            worse |= bad
+            cells.append(f"{diff:+.3f} (p {'-' if p is None else f'{p:.3f}'}){'*' if bad else ''}")
+        mean = float(np.mean([res[n][m] for n in names]))
+        print(f"| {row_label} | {mean:.4f} | {' | '.join(cells)} | {'no' if worse else 'yes'} |")
+        if not worse:
+            shown += 1
+            first = first or (row_label, mean)
+        if shown >= args.top:
+            break
+    if first is None:
+        print("\nno setting is admissible")
+    else:
+        verdict = "above" if first[1] > base_mean + 1e-9 else "not above"
+        print(
+            f"\nbest admissible: {first[0]}, mean {first[1]:.4f}, "
+            f"{verdict} the baseline's {base_mean:.4f}"
+        )
 
 
 if __name__ == "__main__":

@@ -66,3 +66,28 @@ def test_bm25_lead_and_gate_table(dump, capsys):
     rows = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("|")}
     assert rows["stage bm25"].split("|")[2].strip() == "1.0000"
     assert "lead >= 0.5: 0.4:0:0.6:0, else 0.2:0.8:0:0" in rows
+
+
+def test_baseline_names_the_best_setting_no_collection_loses(dump, tmp_path, capsys):
+    # the baseline head's cross-encoder prefers the wrong article on four of six queries
+    folder = tmp_path / "baseline"
+    folder.mkdir()
+    worse = json.loads(json.dumps(QUERIES))
+    for q in worse[:4]:
+        q["cands"][0]["ce"], q["cands"][1]["ce"] = 0.9, 0.1
+    (folder / "tiny.jsonl").write_text("".join(json.dumps(q) + "\n" for q in worse))
+    args = [str(dump), "--depths", "3", "--step", "0.5", "--baseline", str(folder)]
+    assert fit_fusion.main(args) == 0
+    out = capsys.readouterr().out
+    # baseline: d1 second on four queries (1 / log2(3)), first on two: (4 * 0.6309 + 2) / 6
+    assert "at 0.4:0:0.4:0.2@10 (mean ndcg@10 0.7540)" in out
+    best = [line for line in out.splitlines() if line.startswith("best admissible:")]
+    assert best == ["best admissible: mix 0.4 depth 3, mean 1.0000, above the baseline's 0.7540"]
+
+    (folder / "tiny.jsonl").write_text(json.dumps(QUERIES[0]) + "\n")
+    with pytest.raises(SystemExit, match="other queries than tiny"):
+        fit_fusion.main(args)
+    other = tmp_path / "other.jsonl"
+    other.write_text(dump.read_text())
+    with pytest.raises(SystemExit, match="no other.jsonl for other"):
+        fit_fusion.main([str(other), *args[1:]])
