@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from corpora.splits import HALVES  # noqa: E402
 from evaluation.eval_index import open_eval_set, open_searcher, search_config  # noqa: E402
 from evaluation.pair_scoring import load_reranker  # noqa: E402
 from evaluation.retrieval import PAGE_K  # noqa: E402
@@ -49,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", default="test")
     p.add_argument("--sample", type=int, default=None, help="reranker-validation sample size")
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument(
+        "--half",
+        choices=HALVES,
+        default=None,
+        help="only the judged queries of this half (corpora.splits.half_of), as "
+        "`newsrank eval retrieval --half`; fit_fusion.py reads the file as FILE#HALF would",
+    )
     p.add_argument("--cache", default="runs/eval-cache")
     p.add_argument("--out", required=True)
     p.add_argument("--reranker", default="reranker")
@@ -69,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         split=args.split,
         sample=args.sample,
         seed=args.seed,
+        half=args.half,
     )
     collection, judged = opened.collection, opened.judged
     config = search_config()
