@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         print("|" + "---|" * (len(names) + 1))
         runs = {n: {} for n in names}
         for label, _ in rows[3:]:
-            mix, depth = chosen[[r[0] for r in rows[3:]].index(label)]
+            mix, depth = settings[label]
             for n, qs in data.items():
                 runs[n][label] = {q["qid"]: ranked(q, depth, mix) for q in qs}
         pvals = {
@@ -248,12 +248,10 @@ def baseline_files(data: dict[str, list[dict]], folder: str) -> dict[str, list[d
     return out
 
 
-def pairwise_p(qrels: dict, setting_run: dict, baseline_run: dict, metric: str) -> tuple:
-    """(p, difference of means) of ``setting_run`` against ``baseline_run``, paired t-test."""
+def pairwise_p(qrels: dict, setting_run: dict, baseline_run: dict, metric: str) -> float | None:
+    """p of ``setting_run`` against ``baseline_run`` (paired t-test), None where undefined."""
     runs = {"baseline": baseline_run, "setting": setting_run}
-    means = measure(qrels, runs)
-    p = significance(qrels, runs, "baseline").get("setting", {}).get(metric)
-    return p, means["setting"][metric] - means["baseline"][metric]
+    return significance(qrels, runs, "baseline").get("setting", {}).get(metric)
 
 
 def against_baseline(data, ranked_rows, settings, args) -> None:
@@ -268,13 +266,11 @@ def against_baseline(data, ranked_rows, settings, args) -> None:
         parse_setting(args.baseline_mix) if args.baseline_mix else (d.rerank_mix, d.rerank_depth)
     )
     base = baseline_files(data, args.baseline)
+    qrels = {n: {q["qid"]: q["qrels"] for q in qs} for n, qs in data.items()}
     base_runs = {
         n: {q["qid"]: ranked(q, base_depth, base_mix) for q in qs} for n, qs in base.items()
     }
-    base_res = {
-        n: measure({q["qid"]: q["qrels"] for q in qs}, {"b": base_runs[n]})["b"]
-        for n, qs in base.items()
-    }
+    base_res = {n: measure(qrels[n], {"b": base_runs[n]})["b"] for n in names}
     base_mean = float(np.mean([base_res[n][m] for n in names]))
     label = f"{':'.join(f'{w:g}' for w in base_mix)}@{base_depth}"
     print(f"\nagainst the baseline {args.baseline} at {label} (mean {m} {base_mean:.4f}):")
@@ -288,9 +284,9 @@ def against_baseline(data, ranked_rows, settings, args) -> None:
         mix, depth = settings[row_label]
         cells, worse = [], False
         for n, qs in data.items():
-            qrels = {q["qid"]: q["qrels"] for q in qs}
             run = {q["qid"]: ranked(q, depth, mix) for q in qs}
-            p, diff = pairwise_p(qrels, run, base_runs[n], m)
+            p = pairwise_p(qrels[n], run, base_runs[n], m)
+            diff = res[n][m] - base_res[n][m]
             bad = p is not None and p < args.alpha and diff < 0
             worse |= bad
             cells.append(f"{diff:+.3f} (p {'-' if p is None else f'{p:.3f}'}){'*' if bad else ''}")
