@@ -127,6 +127,54 @@ def test_same_seed_same_weights(tok):
     assert torch.equal(w1, w2)
 
 
+def test_max_steps_cuts_the_run_short_on_the_full_runs_schedule(tok):
+    """A run cut at step 2 of 6 ends with step 2's weights of the uncut run, not a 2-step run's."""
+    from corpora.classify import load_csv
+    from training.classifier import encode
+    from training.trainer import trainable_state
+
+    rows = load_csv(FIX / "topics.csv")
+    feats = encode(tok, rows, {"business": 0, "sport": 1}, 32)
+    spec = HeadSpec(task="classifier", labels=["business", "sport"], lora_r=4, lora_alpha=8)
+
+    def run(epochs, max_steps=None):
+        cfg = TrainConfig(
+            epochs=epochs,
+            lr=3e-3,
+            batch_size=len(feats),
+            lora_r=4,
+            lora_alpha=8,
+            seed=3,
+            warmup=0.0,
+            eval_every=1,
+            patience=100,
+            max_steps=max_steps,
+        )
+        device = setup(cfg)
+        model = make_model(spec, cfg, device)
+        states, calls = [], iter(range(1, 100))
+        result = fit(
+            model,
+            feats,
+            pad_collate(),
+            lambda m: {"m": float(next(calls))},
+            "m",
+            cfg,
+            device,
+            on_best=lambda m: states.append(trainable_state(m)),
+        )
+        return result, states
+
+    full, full_states = run(6)
+    cut, cut_states = run(6, max_steps=2)
+    short, short_states = run(2)
+    assert (full.steps, cut.steps, short.steps) == (6, 2, 2)
+    assert [h["step"] for h in cut.history] == [1, 2]
+    for name, value in cut_states[-1].items():
+        assert torch.equal(value, full_states[1][name]), name
+    assert any(not torch.equal(v, short_states[-1][k]) for k, v in cut_states[-1].items())
+
+
 def test_length_batches_cover_every_example_once():
     batches = length_batches([5, 1, 4, 2, 3, 9, 7], batch_size=3, seed=1)
     assert sorted(i for b in batches for i in b) == list(range(7))
@@ -138,6 +186,8 @@ def test_train_config_rejects_bad_values():
         TrainConfig(method="adapter")
     with pytest.raises(ValueError, match="epochs"):
         TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="max_steps=0"):
+        TrainConfig(max_steps=0)
 
 
 def test_scifact_source_reads_train_qrels_in_file_order(tmp_path):

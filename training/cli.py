@@ -105,6 +105,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-every", type=int, default=0, help="steps (0: 4 per epoch)")
     p.add_argument("--patience", type=int, default=d.patience)
     p.add_argument("--max-examples", type=int, default=None, help="train on a subset")
+    p.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="stop after N steps, keeping the schedule of the full run (a run cut short)",
+    )
     p.add_argument("--threads", type=int, default=None, help="CPU threads (torch)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: auto)")
     p.add_argument("--backbone", default=d.backbone, help="HF model id or local path")
@@ -138,6 +144,7 @@ def _run(args: argparse.Namespace) -> int:
         eval_every=args.eval_every,
         patience=args.patience,
         max_examples=args.max_examples,
+        max_steps=args.max_steps,
         threads=args.threads,
         device=args.device,
         backbone=args.backbone,

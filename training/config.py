@@ -31,6 +31,9 @@ class TrainConfig:
     eval_every: int = 0  # steps between held-out evaluations; 0: four per epoch
     patience: int = 3  # evaluations without improvement before stopping
     max_examples: int | None = None  # train on the first N examples (after shuffling)
+    # stop after N optimizer steps; the learning-rate schedule is still planned for all
+    # epochs, so this reproduces a longer run cut short (unlike fewer epochs or examples)
+    max_steps: int | None = None
     threads: int | None = None
     device: str | None = None
     backbone: str = "sentence-transformers/all-MiniLM-L6-v2"
@@ -41,3 +44,7 @@ class TrainConfig:
             raise ValueError(f"method={self.method!r}: choose 'lora' (--lora) or 'full' (--full)")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(
+                f"max_steps={self.max_steps!r}: give at least 1 step, or None to run every epoch"
+            )

@@ -100,7 +100,8 @@ def fit(
     """Train ``model`` on ``examples``; keep the weights best on ``evaluate()[metric]``.
 
     ``on_best(model)`` runs after each improvement (e.g. to save a checkpoint, so an
-    interrupted run still leaves its best head behind).
+    interrupted run still leaves its best head behind). ``cfg.max_steps`` ends the run
+    early (with one last evaluation) without changing the schedule planned for all epochs.
     """
     from tqdm import tqdm
     from transformers import get_linear_schedule_with_warmup
@@ -117,6 +118,7 @@ def fit(
     total = per_epoch * cfg.epochs
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup * total), total)
     every = cfg.eval_every or max(1, per_epoch // 4)
+    last = min(total, cfg.max_steps) if cfg.max_steps else total
     best, best_state, history, bad = -math.inf, None, [], 0
     start, step, stop = time.time(), 0, False
     bar = tqdm(total=total, desc="train", file=sys.stderr, mininterval=5, dynamic_ncols=True)
@@ -135,7 +137,7 @@ def fit(
             running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
             bar.update(1)
             bar.set_postfix(loss=f"{running:.4f}", epoch=epoch + 1)
-            if step % every == 0 or step == total:
+            if step % every == 0 or step == last:
                 model.eval()
                 scores = evaluate(model)
                 model.train()
@@ -155,6 +157,9 @@ def fit(
                         bar.write(f"early stop: {metric} did not improve for {bad} evaluations")
                         stop = True
                         break
+                if step == last:
+                    stop = True
+                    break
         if stop:
             break
     bar.close()
