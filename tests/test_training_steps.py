@@ -31,18 +31,14 @@ def _loss(model, batch, loss_fn=None) -> float:
         return float(loss_fn(model, batch) if loss_fn else model(**batch).loss)
 
 
+def _config(feats, steps, **settings):
+    """A tiny run: one batch of all ``feats`` per epoch, ``steps`` epochs, no warm-up."""
+    base = dict(lr=3e-3, lora_r=4, lora_alpha=8, seed=3, warmup=0.0, eval_every=10_000)
+    return TrainConfig(epochs=steps, batch_size=len(feats), patience=100, **(base | settings))
+
+
 def _train(spec, feats, collate, loss_fn=None, lengths=None, steps=6, lr=3e-3):
-    cfg = TrainConfig(
-        epochs=steps,
-        lr=lr,
-        batch_size=len(feats),
-        lora_r=4,
-        lora_alpha=8,
-        seed=3,
-        warmup=0.0,
-        eval_every=10_000,
-        patience=100,
-    )
+    cfg = _config(feats, steps, lr=lr)
     device = setup(cfg)
     model = make_model(spec, cfg, device)
     batch = collate(feats)
@@ -138,18 +134,7 @@ def test_max_steps_cuts_the_run_short_on_the_full_runs_schedule(tok):
     spec = HeadSpec(task="classifier", labels=["business", "sport"], lora_r=4, lora_alpha=8)
 
     def run(epochs, max_steps=None):
-        cfg = TrainConfig(
-            epochs=epochs,
-            lr=3e-3,
-            batch_size=len(feats),
-            lora_r=4,
-            lora_alpha=8,
-            seed=3,
-            warmup=0.0,
-            eval_every=1,
-            patience=100,
-            max_steps=max_steps,
-        )
+        cfg = _config(feats, epochs, eval_every=1, max_steps=max_steps)
         device = setup(cfg)
         model = make_model(spec, cfg, device)
         states, calls = [], iter(range(1, 100))
