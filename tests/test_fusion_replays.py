@@ -77,6 +77,7 @@ def test_baseline_names_the_best_setting_no_collection_loses(dump, tmp_path, cap
         q["cands"][0]["ce"], q["cands"][1]["ce"] = 0.9, 0.1
     (folder / "tiny.jsonl").write_text("".join(json.dumps(q) + "\n" for q in worse))
     args = [str(dump), "--depths", "3", "--step", "0.5", "--baseline", str(folder)]
+    args += ["--baseline-mix", "0.4:0:0.4:0.2@10"]  # not the product's default: it may change
     assert fit_fusion.main(args) == 0
     out = capsys.readouterr().out
     # baseline: d1 second on four queries (1 / log2(3)), first on two: (4 * 0.6309 + 2) / 6
