@@ -27,9 +27,11 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from indexer.analysis import Tokenizer
 from indexer.bm25_reference import LuceneIdfOkapi
-from indexer.lexical import BM25Index, Postings, Tokenizer
+from indexer.lexical import BM25Index
 from indexer.passages import retrieval_text
+from indexer.postings import Postings
 
 HERE = Path(__file__).parent
 K = 100

@@ -2,7 +2,7 @@
 
 ``seg-NNNNNN/`` holds everything about its articles: ``store.sqlite`` (articles,
 passage spans, topic and entity labels; :mod:`indexer.segment_store`), ``lexical/``
-(BM25 postings and passage lengths; :class:`indexer.lexical.Postings`),
+(BM25 postings and passage lengths; :class:`indexer.postings.Postings`),
 ``dense.faiss`` (the passage vectors), ``minhash.npy`` (each article's near-duplicate
 signature, :mod:`indexer.duplicates`; a segment without it has no duplicates) and,
 written last, ``segment.json``. A segment
@@ -31,8 +31,8 @@ import numpy as np
 from indexer.article import Article
 from indexer.dense import DenseIndex
 from indexer.duplicates import NUM_PERM, empty_signatures
-from indexer.lexical import Postings
 from indexer.manifest import DENSE, LEXICAL, SEGMENT_DONE, STORE, SegmentEntry, fsync_dir
+from indexer.postings import Postings
 from indexer.segment_store import SegmentStore, write_store
 from newsrank.types import ArticleLabels
 

@@ -40,12 +40,12 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.analysis import Tokenizer
 from indexer.article import Article
 from indexer.dense import Embedder, choose_kind
 from indexer.duplicates import signatures
 from indexer.enrich import enrich
 from indexer.faults import pause_point
-from indexer.lexical import Postings, Tokenizer
 from indexer.manifest import (
     DENSE,
     MANIFEST,
@@ -56,6 +56,7 @@ from indexer.manifest import (
     read_manifest,
 )
 from indexer.passages import retrieval_text, split_passages
+from indexer.postings import Postings
 from indexer.segment import (
     SegmentData,
     SegmentReader,

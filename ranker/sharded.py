@@ -53,8 +53,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from indexer.analysis import Tokenizer
 from indexer.dense import Embedder
-from indexer.lexical import Hits, TermStats, Tokenizer
+from indexer.lexical import Hits, TermStats
 from indexer.manifest import Manifest
 from indexer.reader import (
     CommitDuplicates,

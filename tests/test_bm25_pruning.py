@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer import topk
-from indexer.lexical import BM25Index, Hits, Postings, TermStats
+from indexer.lexical import BM25Index, Hits, TermStats
+from indexer.postings import Postings
 
 VOCAB = [f"w{i}" for i in range(12)]
 #: skewed: w0 is in most passages, w11 in few; many equal scores

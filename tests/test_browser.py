@@ -233,7 +233,7 @@ def test_a_result_opens_its_article_with_the_query_marked_and_related_stories(br
     assert browser.find_element(By.TAG_NAME, "h1").text == title
     back = browser.find_element(By.CSS_SELECTOR, ".from-search a")
     assert "OPEC production cut" in back.text
-    from indexer.lexical import Tokenizer
+    from indexer.analysis import Tokenizer
 
     stems = set(Tokenizer()("OPEC production cut"))
     marked = [m.text for m in browser.find_elements(By.CSS_SELECTOR, ".article-text mark")]

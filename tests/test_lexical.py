@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi, BM25Plus
 
+from indexer.analysis import Tokenizer
 from indexer.bm25_reference import LuceneIdfOkapi
-from indexer.lexical import METHODS, BM25Index, Postings, Tokenizer
+from indexer.lexical import METHODS, BM25Index
+from indexer.postings import Postings
 
 CORPUS = [
     "Oil prices fell as the coronavirus outbreak cut fuel demand",
