@@ -12,6 +12,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# no test may depend on one CPU's int8 arithmetic: `precision="auto"` stays torch in the
+# suite (the tests of auto's int8 choice set NEWSRANK_AUTO_INT8 themselves)
+os.environ["NEWSRANK_AUTO_INT8"] = "0"
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -227,7 +227,7 @@ def test_int8_needs_a_cpu_and_the_extra(monkeypatch):
 
 
 def test_auto_calibrates_once_and_picks_int8_only_when_faster(tmp_path, monkeypatch):
-    monkeypatch.setenv("NEWSRANK_AUTO_INT8", "embedder")  # opted in (none is by default)
+    monkeypatch.setenv("NEWSRANK_AUTO_INT8", "embedder")  # opted in (by default only the reranker)
     monkeypatch.setattr(P.os, "getloadavg", lambda: (0.0, 0.0, 0.0))  # an idle machine
     torch_choice = P.resolve_precision("auto", "cpu")
     calls = []
@@ -249,8 +249,8 @@ def test_auto_calibrates_once_and_picks_int8_only_when_faster(tmp_path, monkeypa
     saved = json.loads((tmp_path / "calibration.json").read_text())
     assert sorted(e["choice"] for e in saved.values()) == sorted(["int8", torch_choice])
     assert all('"cpu"' in key and '"onnxruntime"' in key for key in saved)
-    # a role not opted in, off the CPU, with NEWSRANK_AUTO_INT8=0 or unset (no role is
-    # opted in by default), auto never measures
+    # a role not opted in, off the CPU, with NEWSRANK_AUTO_INT8=0, or the embedder with it
+    # unset (by default only the reranker is opted in), auto never measures
     never = measure({})
     assert P.choose_auto("cross-encoder", shape, "cpu", never, tmp_path) == torch_choice
     assert P.choose_auto("embedder", {"x": 1}, "cuda", never, tmp_path) == "fp32"
@@ -259,12 +259,19 @@ def test_auto_calibrates_once_and_picks_int8_only_when_faster(tmp_path, monkeypa
     monkeypatch.delenv("NEWSRANK_AUTO_INT8")
     assert P.choose_auto("embedder", {"x": 2}, "cpu", never, tmp_path) == torch_choice
     assert len(calls) == 2
+    # unset, the reranker is opted in: calibrated where the extra is installed
+    monkeypatch.setattr(P, "int8_available", lambda: True)
+    assert P.choose_auto("cross-encoder", {"x": 2}, "cpu", fast, tmp_path) == "int8"
+    assert len(calls) == 3
+    monkeypatch.setattr(P, "int8_available", lambda: False)
+    assert P.choose_auto("cross-encoder", {"x": 4}, "cpu", never, tmp_path) == torch_choice
+    monkeypatch.setattr(P, "int8_available", lambda: True)
     # timings taken on a busy machine decide this once but are not cached
     monkeypatch.setenv("NEWSRANK_AUTO_INT8", "embedder")
     monkeypatch.setattr(P.os, "getloadavg", lambda: (99.0, 99.0, 99.0))
     assert P.choose_auto("embedder", {"x": 3}, "cpu", fast, tmp_path) == "int8"
     assert P.choose_auto("embedder", {"x": 3}, "cpu", fast, tmp_path) == "int8"
-    assert len(calls) == 4
+    assert len(calls) == 5
 
 
 def test_int8_refuses_an_embedder_it_cannot_pool_alike(int8_env, tiny_embedder_dir):
