@@ -1,0 +1,57 @@
+"""What the ``newsrank index`` commands share: the input rules (formats, field mapping,
+bad records reported and skipped, ``--strict``), loading the labelling heads, and the
+one-line or JSON summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from newsrank.config import HeadsConfig
+
+
+def read_input(args: argparse.Namespace, command: str):
+    """The articles of ``--input`` (and ``--demo``), bad records reported on stderr;
+    None when ``--strict`` refuses the input."""
+    from indexer.ingest import IngestReport, parse_mapping, read_articles
+
+    mapping = parse_mapping(args.field)
+    report = IngestReport()
+    if getattr(args, "demo", False):
+        from indexer.demo import read_demo_news
+
+        report.extend(read_demo_news())
+    if args.input:
+        report.extend(read_articles(args.input, mapping))
+    for rejected in report.rejected[: args.max_errors_shown]:
+        print(f"skipped {rejected}", file=sys.stderr)
+    if len(report.rejected) > args.max_errors_shown:
+        print(f"... and {len(report.rejected) - args.max_errors_shown} more", file=sys.stderr)
+    if args.strict and report.rejected:
+        print(
+            f"newsrank index {command}: {len(report.rejected)} bad record(s) and --strict: "
+            "nothing was indexed, the index is unchanged",
+            file=sys.stderr,
+        )
+        return None
+    return report
+
+
+def enrichers(names: dict, precision: str, command: str) -> tuple[object, object, dict]:
+    """The topic classifier and tagger ``names`` asks for, and the enrichment record."""
+    from heads.loaders import load_heads
+
+    heads = load_heads(
+        HeadsConfig(topic=names.get("topic"), tagger=names.get("tagger"), precision=precision),
+        roles=("topic", "tagger"),
+    )
+    for warning in heads.warnings:
+        print(f"newsrank index {command}: {warning}", file=sys.stderr)
+    enrichment = {"topic": heads.names.get("topic"), "tagger": heads.names.get("tagger")}
+    return heads.topic, heads.tagger, enrichment
+
+
+def emit(summary: dict, as_json: bool, line: str) -> None:
+    """A command's summary: one JSON object, or one line for people."""
+    print(json.dumps(summary) if as_json else line)
