@@ -13,7 +13,8 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-_STOPWORDS = frozenset(STOPWORDS_EN)
+#: Lucene's English stopwords (as bm25s ships them), removed by the default tokenizer.
+STOPWORDS = frozenset(STOPWORDS_EN)
 
 
 class Tokenizer:
@@ -30,7 +31,7 @@ class Tokenizer:
 
     def __call__(self, text: str) -> list[str]:
         words = [
-            w for w in _TOKEN.findall(text.lower()) if not (self.stopwords and w in _STOPWORDS)
+            w for w in _TOKEN.findall(text.lower()) if not (self.stopwords and w in STOPWORDS)
         ]
         return self._stemmer.stemWords(words) if self._stemmer else words
 

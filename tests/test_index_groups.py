@@ -54,12 +54,8 @@ def test_pick_query_needs_context_left_after_the_cut():
 TOPICS = ["oil prices", "election count", "football final", "vaccine trial", "bank rates"]
 
 
-@pytest.fixture(scope="module")
-def story_index(tmp_path_factory, embedder):
+def story_rows() -> list[dict[str, str]]:
     """Twenty articles of four sentences each, four outlets per topic (hard negatives)."""
-    from indexer.build import build_index
-    from indexer.ingest import read_articles
-
     rows = []
     for i in range(20):
         topic = TOPICS[i % len(TOPICS)]
@@ -69,8 +65,16 @@ def story_index(tmp_path_factory, embedder):
             for j in range(4)
         )
         rows.append({"id": f"a-{i}", "title": f"{topic.title()} story {i}", "text": body})
+    return rows
+
+
+@pytest.fixture(scope="module")
+def story_index(tmp_path_factory, embedder):
+    from indexer.build import build_index
+    from indexer.ingest import read_articles
+
     path = tmp_path_factory.mktemp("stories") / "news.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    path.write_text("\n".join(json.dumps(r) for r in story_rows()) + "\n", encoding="utf-8")
     out = path.parent / "index"
     build_index(read_articles([path]).articles, out, embedder=embedder, progress=False)
     return out
@@ -133,3 +137,53 @@ def test_embedder_pairs_from_an_index_read_as_the_index_embeds(story_index):
         assert "\n" in p.positive and ". " not in p.positive.split("\n")[0][-2:]
         assert p.negative and p.negative != p.positive and p.query not in p.positive
         assert p.negative.split("\n")[0] != p.positive.split("\n")[0]  # another article
+
+
+_WORDS = st.sampled_from(
+    "the Qantas said 7,000 jobs abroad cut costs in Sydney on Monday it would move "
+    "£500m 0.8% Lyons neighbour discovery found python Indonesia of a and".split()
+)
+
+
+@given(st.lists(_WORDS, max_size=25), st.lists(_WORDS, max_size=6), st.integers(0, 10**6))
+def test_remembered_keeps_a_few_content_words_and_at_most_one_of_the_headline(
+    words, title_words, seed
+):
+    from indexer.analysis import STOPWORDS, Tokenizer
+    from training.index_groups import remembered
+
+    sentence, title = " ".join(words) + ".", " ".join(title_words)
+    got = remembered(sentence, title, random.Random(seed), low=3, high=7)
+    if got is None:
+        return
+    kept = got.split()
+    assert 3 <= len(kept) <= 7 and len(set(kept)) == len(kept)
+    assert not {w.lower() for w in kept} & (STOPWORDS | {"said", "would", "it"})
+    positions = [words.index(w) for w in kept]  # each a word of the sentence, in order
+    assert positions == sorted(positions)
+    stem = Tokenizer()
+    assert sum(bool(set(stem(w)) & set(stem(title))) for w in kept) <= 1
+
+
+def test_remembered_is_none_without_enough_content_words():
+    from training.index_groups import remembered
+
+    assert remembered("It was said to be so, he said.", "T", random.Random(0)) is None
+
+
+def test_index_groups_terse_queries_are_remembered_forms_mined_as_shown(story_index):
+    """``terse=1``: every query is a remembered form of a sentence of one article (that
+    article is the positive); its negatives are other articles, and ``terse`` outside
+    0-1 is refused."""
+    settings = dict(n_queries=8, n_val=2, n_hard=2, n_random=1, seed=3)
+    short = index_groups(story_index, **settings, terse=1.0)
+    assert short.groups and short != index_groups(story_index, **settings)
+    bodies = {f"{r['title']}. ": r["text"] for r in story_rows()}
+    for g in short.groups:
+        kept = g.query.rstrip(".").split()
+        assert 3 <= len(kept) <= 7 and len(g.negatives) == 3
+        title = next(t for t in bodies if g.positive.startswith(t))
+        assert all(w in bodies[title].replace(".", " ").split() for w in kept)
+        assert not any(n.startswith(title) for n in g.negatives)
+    with pytest.raises(ValueError, match="terse=1.5"):
+        index_groups(story_index, **settings, terse=1.5)

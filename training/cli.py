@@ -38,6 +38,12 @@ def _reranker_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hard", type=int, default=2, help="BM25-hard negatives per query")
     p.add_argument("--random", type=int, default=1, help="random negatives per query")
     p.add_argument("--val-queries", type=int, default=60)
+    p.add_argument(
+        "--ict-terse",
+        type=float,
+        default=0.0,
+        help="share of the ict: queries shown in a reader's words (0-1; 0: sentences)",
+    )
 
 
 def _tagger_options(p: argparse.ArgumentParser) -> None:

@@ -12,7 +12,11 @@ the same event. A sentence cut out of an article (inverse cloze) is such a remem
 detail, and the hybrid ranking of that sentence holds exactly those other reports.
 
 - **Queries**: one sentence (8-60 words) of one of an article's first three passages;
-  the positive is ``"title. passage"`` with that sentence cut out.
+  the positive is ``"title. passage"`` with that sentence cut out. With ``terse > 0``
+  that share of the queries (a seeded draw each) is shown in a reader's words instead,
+  :func:`remembered`: a few of the sentence's content words, at most one of the
+  headline's, names and numbers first (the hand-written re-finding queries are short and
+  keep at most one headline word; docs/results/terse/PLAN.md).
 - **Negatives**: the best-ranked other articles of the query's hybrid ranking that are
   neither near-copies of the positive (:func:`training.embed_pairs.near_copy`) nor
   hold the sentence itself; random articles besides.
@@ -27,12 +31,14 @@ detail, and the hybrid ranking of that sentence holds exactly those other report
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from indexer.analysis import STOPWORDS, Tokenizer
 from indexer.passages import rerank_text
 from training.embed_pairs import cut_sentence, near_copy, sentences
 from training.rerank_groups import Group
@@ -40,15 +46,32 @@ from training.rerank_groups import Group
 #: Quotation marks stripped from the ends of a query sentence (a reader does not type them).
 _QUOTES = "\"'\u201c\u201d\u2018\u2019 "
 
+#: A word as a reader keeps it: a name or word (inner ' and - kept) or a figure with its
+#: currency, thousands, decimals, per cent or unit ("\u00a3500m", "7,000", "0.8%").
+_WORD = re.compile(r"[\u00a3$\u20ac]?\d(?:[\d,.]*\d)?%?[a-z]*|[^\W\d_](?:[\w'\u2019-]*\w)?")
+
+#: Words a reader leaves out of a remembered detail, besides the index's stopwords:
+#: reporting verbs, pronouns, auxiliaries and other function words of news prose.
+_FILLER = frozenset(
+    """said says say saying told also would could should will may might can must has have
+    had having been being do does did its it's his her hers him he she they them their
+    theirs we us our you your i me my who whom whose which what when where while after
+    before over from about than more most some any all other others very just only up
+    out into within without because since though although however whether according new
+    year years week last first time mr mrs ms""".split()
+)
+
 
 @dataclass(frozen=True)
 class IctQuery:
-    """One inverse-cloze query: ``query`` was cut out of article ``article``'s passage;
-    ``positive`` is that passage as the reranker reads it, the sentence removed."""
+    """One inverse-cloze query: ``sentence`` was cut out of article ``article``'s passage
+    and is shown as ``query`` (itself, or :func:`remembered` of it); ``positive`` is that
+    passage as the reranker reads it, the sentence removed."""
 
     query: str
     positive: str
     article: int
+    sentence: str
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,47 @@ def pick_query(
             s = rng.choice(choices)
             return s.strip(_QUOTES), render(title, cut_sentence(passages[i], s))
     return None
+
+
+def remembered(
+    sentence: str, title: str, rng: random.Random, *, low: int = 3, high: int = 7
+) -> str | None:
+    """``sentence`` as a reader remembers it, or ``None`` when it has fewer than ``low``
+    content words: ``low``-``high`` of its content words (no stopwords, no news filler,
+    no repeats) in the sentence's order, at most one of them a headline word (stem match,
+    kept half the time), names and figures before other words.
+
+    >>> rng = random.Random(0)
+    >>> remembered("Qantas said it would move 7,000 jobs abroad to cut costs.",
+    ...     "Qantas to cut jobs", rng)  # "cut" is the one headline word kept
+    'move 7,000 abroad cut costs'
+    >>> remembered("It was said to be so.", "T", rng) is None
+    True
+    """
+    stem = Tokenizer()
+    in_title = set(stem(title))
+    seen: set[str] = set()
+    heads: list[tuple[int, str]] = []
+    salient: list[tuple[int, str]] = []
+    plain: list[tuple[int, str]] = []
+    for i, word in enumerate(_WORD.findall(sentence)):
+        low_word = word.lower()
+        if low_word in STOPWORDS or low_word in _FILLER or low_word in seen:
+            continue
+        seen.add(low_word)
+        if set(stem(word)) & in_title:
+            heads.append((i, word))
+        elif word[0].isdigit() or word[0] in "\u00a3$\u20ac" or (i and word[0].isupper()):
+            salient.append((i, word))
+        else:
+            plain.append((i, word))
+    rng.shuffle(salient)
+    rng.shuffle(plain)
+    kept = [rng.choice(heads)] if heads and rng.random() < 0.5 else []
+    kept = (kept + salient + plain)[: rng.randint(low, high)]
+    if len(kept) < low:
+        return None
+    return " ".join(word for _, word in sorted(kept))
 
 
 def hard_negatives(
@@ -122,15 +186,20 @@ def index_groups(
     exclude: Callable[[str], bool] | None = None,
     depth: int = 30,
     render: Callable[[str, str], str] = rerank_text,
+    terse: float = 0.0,
 ) -> IndexGroups:
     """Groups of ``n_queries`` articles and validation candidates of ``n_val`` others
     (see the module docstring). Opens the index read-only with its own embedder.
+    ``terse``: the share of queries shown as :func:`remembered` (0: all sentences, and
+    the same groups as before the option existed).
     ``render(title, passage)``: the text a model reads (the reranker's by default; the
     embedder's is :func:`indexer.passages.retrieval_text`)."""
     from indexer.demo import is_heldout
     from ranker.request import SearchRequest
     from ranker.search import Searcher
 
+    if not 0.0 <= terse <= 1.0:
+        raise ValueError(f"terse={terse!r}: a share of the queries, from 0 to 1")
     exclude = exclude or is_heldout
     searcher = Searcher.open(index_dir)
     store = searcher.store
@@ -157,7 +226,11 @@ def index_groups(
         art = store.articles([num])[num]
         picked = pick_query(art.title, passages_of(num), rng, render)
         if picked is not None:
-            queries.append(IctQuery(picked[0], picked[1], num))
+            sentence, positive = picked
+            shown = sentence
+            if terse and rng.random() < terse:
+                shown = remembered(sentence, art.title, rng) or sentence
+            queries.append(IctQuery(shown, positive, num, sentence))
     rankings = searcher.rank_many([SearchRequest(q.query, k=depth) for q in queries])
     val, train = [], []
     for i, (q, ranking) in enumerate(zip(queries, rankings, strict=True)):
@@ -168,10 +241,10 @@ def index_groups(
             for a in top
         ]
         if i < n_val:
-            negs = hard_negatives(q.query, q.positive, ranked, q.article, banned, 14)
+            negs = hard_negatives(q.sentence, q.positive, ranked, q.article, banned, 14)
             val.append((q.query, [q.positive] + [t for _, t in negs], {0}))
             continue
-        negs = hard_negatives(q.query, q.positive, ranked, q.article, banned, n_hard)
+        negs = hard_negatives(q.sentence, q.positive, ranked, q.article, banned, n_hard)
         taken = {a for a, _ in negs} | {q.article}
         rand: list[str] = []
         while len(rand) < n_random and len(eligible) > len(taken) + n_random:

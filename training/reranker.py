@@ -6,7 +6,8 @@
 ``--data``: comma-separated sources; ``#N`` caps a source at N queries (else
 ``--per-source``). ``ict:INDEX_DIR`` (:mod:`training.index_groups`) mines inverse-cloze
 queries over a newsrank index, with hard negatives from the product's own hybrid
-ranking; its held-out queries join the early-stopping set.
+ranking; its held-out queries join the early-stopping set. ``--ict-terse F`` shows a
+share F of them in a reader's words (:func:`training.index_groups.remembered`).
 
 Relevance: each training query comes with its labelled passage, BM25-hard negatives and
 random negatives (:mod:`training.rerank_groups`); the loss is a listwise softmax
@@ -122,6 +123,7 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
                 n_hard=args.hard,
                 n_random=args.random,
                 seed=cfg.seed,
+                terse=args.ict_terse,
             )
             counts["ict"] = len(mined.groups)
             groups += mined.groups
