@@ -30,9 +30,7 @@ class Tokenizer:
         self._stemmer = Stemmer.Stemmer("english") if stem else None
 
     def __call__(self, text: str) -> list[str]:
-        words = [
-            w for w in _TOKEN.findall(text.lower()) if not (self.stopwords and w in STOPWORDS)
-        ]
+        words = [w for w in _TOKEN.findall(text.lower()) if not (self.stopwords and w in STOPWORDS)]
         return self._stemmer.stemWords(words) if self._stemmer else words
 
     def settings(self) -> dict[str, bool]:

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from indexer.distributed import connect
-from indexer.shards import ShardCommit, ShardLayout
+from indexer.shard_commit import ShardCommit
+from indexer.shards import ShardLayout
 from newsrank.errors import NewsrankError
 from ranker.sharded import ShardReply, ShardSearcher
 

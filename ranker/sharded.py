@@ -64,7 +64,8 @@ from indexer.reader import (
     commit_stamp,
     manifest_embedder,
 )
-from indexer.shards import ShardCommit, ShardLayout, read_layout, summed_manifest
+from indexer.shard_commit import ShardCommit, summed_manifest
+from indexer.shards import ShardLayout, read_layout
 from indexer.store import ArticleStore
 from newsrank.config import IndexConfig
 from newsrank.errors import NewsrankError

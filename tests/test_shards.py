@@ -13,9 +13,9 @@ import pytest
 from indexer.article import Article
 from indexer.build import build_index
 from indexer.reader import IndexReader
+from indexer.shard_writer import ShardedWriter
 from indexer.shards import (
     SHARDS_FILE,
-    ShardedWriter,
     build_sharded,
     partition,
     read_layout,

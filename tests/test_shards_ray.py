@@ -22,7 +22,8 @@ ray = pytest.importorskip("ray")
 
 from indexer.article import Article  # noqa: E402
 from indexer.build import build_index  # noqa: E402
-from indexer.shards import ShardedWriter, build_sharded  # noqa: E402
+from indexer.shard_writer import ShardedWriter  # noqa: E402
+from indexer.shards import build_sharded  # noqa: E402
 from ranker.request import SearchRequest  # noqa: E402
 from ranker.search import Searcher  # noqa: E402
 from ranker.sharded import ShardedIndex  # noqa: E402

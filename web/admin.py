@@ -32,7 +32,8 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from indexer.article import Article
 from indexer.ingest import make_article
-from indexer.shards import ShardedWriter, is_sharded
+from indexer.shard_writer import ShardedWriter
+from indexer.shards import is_sharded
 from indexer.writer import IndexWriter
 from newsrank.config import HeadsConfig, WebConfig
 from newsrank.errors import IndexLockedError, IndexWriteError, NewsrankError

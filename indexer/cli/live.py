@@ -2,7 +2,7 @@
 
 ``add`` (upsert), ``delete`` and ``merge`` change it in place through its one writer,
 each as one commit (:mod:`indexer.writer`; a sharded index: one writer per shard,
-:class:`indexer.shards.ShardedWriter`); ``info`` reads its commit; ``enrich-rest`` tags
+:class:`indexer.shard_writer.ShardedWriter`); ``info`` reads its commit; ``enrich-rest`` tags
 the full text past the indexed lead into the index's entity cache.
 """
 
@@ -19,9 +19,10 @@ from indexer.cli.common import emit, enrichers, read_input
 
 def _writer(args: argparse.Namespace, command: str, with_heads: bool):
     """An open writer for ``args.index``, with the heads that labelled it (a sharded
-    index: a :class:`indexer.shards.ShardedWriter`, routing each id to its shard)."""
+    index: a :class:`indexer.shard_writer.ShardedWriter`, routing each id to its shard)."""
     from indexer.manifest import read_manifest
-    from indexer.shards import ShardedWriter, is_sharded, read_layout
+    from indexer.shard_writer import ShardedWriter
+    from indexer.shards import is_sharded, read_layout
     from indexer.writer import IndexWriter
 
     if is_sharded(args.index):
