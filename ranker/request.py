@@ -55,6 +55,12 @@ def validate_request(request: SearchRequest, config: SearchConfig) -> SearchRequ
     query = " ".join(request.query.split())
     if not query:
         raise QueryError("empty query: type some words to search for")
+    if not any(ch.isalnum() for ch in query):
+        # only punctuation, symbols or control characters: BM25 finds no term in it, and
+        # the embedder's nearest passages to it would be noise presented as results
+        raise QueryError(
+            f"query {query[:40]!r} has no letter or digit: type some words to search for"
+        )
     if len(query) > config.max_query_chars:
         raise QueryError(
             f"query is {len(query)} characters long; the limit is {config.max_query_chars}"

@@ -158,12 +158,23 @@ def test_a_validated_request_raises_query_error_or_is_normalised(
         assert str(exc)
         return
     assert request.query == " ".join(query.split())
+    assert any(ch.isalnum() for ch in request.query)  # a query without words is refused
     assert 1 <= len(request.query) <= config.max_query_chars
     assert 1 <= request.k <= config.max_k
     assert request.page >= 1 and request.page * request.k <= config.max_candidates
     for value in (request.date_from, request.date_to):
         assert value is None or dt.date.fromisoformat(value).isoformat() == value
     assert validate_request(request, config) == request  # normalised: a fixed point
+
+
+@PURE
+@given(st.text(st.characters(exclude_categories=("L", "N")), max_size=30), st.text(max_size=20))
+def test_only_a_query_without_letters_or_digits_is_refused_for_it(symbols, words):
+    config = SearchConfig()
+    with pytest.raises(QueryError, match="no letter or digit|empty query"):
+        validate_request(SearchRequest(symbols), config)
+    query = f"{symbols} oil{words}"[: config.max_query_chars]
+    assert "oil" in validate_request(SearchRequest(query), config).query
 
 
 @PURE

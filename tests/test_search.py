@@ -72,6 +72,7 @@ def test_linear_fusion_option(index_dir, embedder):
     "request_,message",
     [
         (SearchRequest("   "), "empty query"),
+        (SearchRequest("?! \x00 ..."), "no letter or digit"),
         (SearchRequest("x" * 501), "limit is 500"),
         (SearchRequest("oil", k=0), "k=0"),
         (SearchRequest("oil", page=0), "page=0"),

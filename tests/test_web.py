@@ -38,7 +38,7 @@ def test_article_text_is_escaped(tmp_path, embedder):
 
 
 def test_empty_and_overlong_queries_get_400(client):
-    for query in ("", "%20%20", "x" * 600):
+    for query in ("", "%20%20", "x" * 600, "%00", "%21%3F%E2%80%94"):  # NUL; "!?\u2014"
         response = client.get(f"/api/search?q={query}")
         assert response.status_code == 400
         assert "error" in response.get_json()

@@ -407,7 +407,7 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
 
     bad = _error(
         "a missing or malformed parameter or field (not JSON, not an object, a wrong "
-        "type, empty, too long); the message names it"
+        "type, empty, too long, a query without a letter or digit); the message names it"
     )
     too_large = _error(f"the body is over {web.max_request_bytes} bytes")
     head_off = _error("the head is not loaded (see /api/health)")
