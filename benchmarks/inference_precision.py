@@ -46,7 +46,8 @@ from indexer.demo import read_demo_news  # noqa: E402
 from indexer.dense import Embedder  # noqa: E402
 from indexer.passages import retrieval_text, split_passages  # noqa: E402
 from newsrank.config import HeadsConfig, IndexConfig  # noqa: E402
-from newsrank.precision import cpu_name, has_vnni, int8_available, native_bf16  # noqa: E402
+from newsrank.machine import cpu_name  # noqa: E402
+from newsrank.precision import has_vnni, int8_available, native_bf16  # noqa: E402
 from newsrank.threads import use_torch_threads  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -57,7 +57,6 @@ import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 import zlib
@@ -81,6 +80,7 @@ from indexer.passages import retrieval_text, split_passages  # noqa: E402
 from indexer.reader import IndexReader  # noqa: E402
 from indexer.writer import IndexWriter  # noqa: E402
 from newsrank.config import IndexConfig  # noqa: E402
+from newsrank.machine import details  # noqa: E402
 
 BATCH = 100
 _WORD = re.compile(r"\w+")
@@ -181,28 +181,6 @@ def copy_index(src: Path, dst: Path) -> Path:
     shutil.rmtree(dst, ignore_errors=True)
     shutil.copytree(src, dst)
     return dst
-
-
-def machine() -> dict[str, Any]:
-    """``lscpu`` model name, the bfloat16 / AMX flags and the core counts."""
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    except OSError:
-        out = ""
-    fields = {k.strip(): v.strip() for k, _, v in (ln.partition(":") for ln in out.splitlines())}
-    flags = set(fields.get("Flags", "").split())
-    return {
-        "model_name": fields.get("Model name", "unknown"),
-        "avx512_bf16": "avx512_bf16" in flags,
-        "amx": any(f.startswith("amx") for f in flags),
-        "amx_flags": sorted(f for f in flags if f.startswith("amx")),
-        "cpus": os.cpu_count(),
-        "threads_per_core": fields.get("Thread(s) per core"),
-        "cores_per_socket": fields.get("Core(s) per socket"),
-        "sockets": fields.get("Socket(s)"),
-        "affinity_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-    }
 
 
 class Bench:
@@ -552,10 +530,7 @@ def table(rows: list[list[str]]) -> str:
 
 def print_report(report: dict) -> None:
     m = report["machine"]
-    print(
-        f"machine: {m['model_name']}; avx512_bf16={m['avx512_bf16']} amx={m['amx']}; "
-        f"{m['cpus']} CPUs (affinity {m['affinity_cpus']}); load {m['load_average']}"
-    )
+    print(f"machine: {m['machine']}; load {m['load_average']}")
     if report.get("builds"):
         print(
             "base indexes (stand-in embedder): "
@@ -664,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(workdir)
     report: dict[str, Any] = {
         "provenance": provenance(" ".join(["python benchmarks/live_index.py", *sys.argv[1:]])),
-        "machine": machine(),
+        "machine": details(),
         "demo_articles": len(bench.demo),
         "batch": BATCH,
         "repeats": args.repeats,

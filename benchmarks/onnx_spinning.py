@@ -38,7 +38,7 @@ from evaluation.latency import percentiles, pipelines, read_queries, time_interl
 from heads.loaders import load_heads  # noqa: E402
 from heads.onnx_backend import OnnxModel  # noqa: E402
 from newsrank.config import HeadsConfig  # noqa: E402
-from newsrank.precision import cpu_name  # noqa: E402
+from newsrank.machine import cpu_name  # noqa: E402
 from newsrank.threads import use_torch_threads  # noqa: E402
 from ranker.search import Searcher  # noqa: E402
 

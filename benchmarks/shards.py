@@ -43,19 +43,9 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # a local Ray o
 import numpy as np  # noqa: E402
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
 
-
-def machine() -> str:
-    """The CPU model and core count (from /proc/cpuinfo)."""
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores (shared with other jobs: noisy)"
+from newsrank.machine import describe  # noqa: E402
 
 
 class CachingEmbedder:
@@ -174,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{c} clients": qps(configs[name], requests, vectors, c, args.seconds) for c in (1, 4)
         }
     result = {
-        "machine": machine(),
+        "machine": f"{describe()} (shared with other jobs: noisy)",
         "articles": len(articles),
         "passages": passages,
         "shards": counts,

@@ -22,25 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import subprocess
 import time
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    model = next((ln.split(":", 1)[1].strip() for ln in out.splitlines()
-                  if ln.startswith("Model name")), "unknown CPU")  # fmt: skip
-    flags = next((ln for ln in out.splitlines() if ln.startswith("Flags")), "")
-    have = [f for f in ("avx512_bf16", "amx_bf16") if f in flags.split()]
-    return f"{model}; {', '.join(have) or 'no bf16 flags'}"
+from newsrank.machine import describe
 
 
 def load_vectors(path: str | None, n: int, seed: int) -> tuple[np.ndarray, str]:
@@ -158,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     vectors, source = load_vectors(args.vectors, args.n, args.seed)
     queries = queries_of(vectors, args.queries, args.seed)
     report = {
-        "machine": machine(),
+        "machine": describe(),
         "vectors": source,
         "k": args.k,
         "faiss_flat_bitmap": {

@@ -15,7 +15,6 @@ and latency, latency histogram, confusion matrix.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import subprocess
 from collections.abc import Sequence
@@ -23,6 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+
+from newsrank.machine import describe
 
 HEADERS = ("nDCG@10", "MRR@10", "R@100", "MAP")
 METRICS = ("ndcg@10", "mrr@10", "recall@100", "map")
@@ -42,23 +43,10 @@ def provenance(command: str) -> dict[str, str]:
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     if git("status", "--porcelain", "--untracked-files=no"):
         commit += "+dirty"
-    cpu = platform.processor() or platform.machine()
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-        for line in info.splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        # the bfloat16 hardware decides the default arithmetic (newsrank.precision)
-        flags = set(next((ln for ln in info.splitlines() if ln.startswith("flags")), "").split())
-        named = [n for f, n in (("avx512_bf16", "AVX512-BF16"), ("amx_tile", "AMX")) if f in flags]
-        cpu += f" ({', '.join(named) if named else 'no bfloat16 hardware'})"
-    except OSError:
-        pass
     return {
         "command": command,
         "commit": commit,
-        "machine": f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
+        "machine": f"{describe()}, {platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

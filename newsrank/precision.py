@@ -37,12 +37,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import platform
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from newsrank.machine import ARITHMETIC_FLAGS, cpu_flags, cpu_name
 
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 #: int8 must be at least this much faster (time ratio) than the torch choice to win ``auto``
@@ -103,28 +104,6 @@ def cache_dir() -> Path:
         return Path(explicit).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base).expanduser() / "newsrank"
-
-
-def cpu_name() -> str:
-    """The CPU's model name (``/proc/cpuinfo``; ``platform.processor()`` elsewhere)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def cpu_flags() -> frozenset[str]:
-    """The CPU feature flags of ``/proc/cpuinfo`` (empty where there is none)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return frozenset(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return frozenset()
 
 
 def has_vnni() -> bool:
@@ -204,10 +183,7 @@ def calibration_key(role: str, shape: dict[str, Any]) -> str:
         "role": role,
         "shape": shape,
         "cpu": cpu_name(),
-        "cpu_flags": sorted(
-            cpu_flags()
-            & {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8"}
-        ),
+        "cpu_flags": sorted(cpu_flags() & set(ARITHMETIC_FLAGS)),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "onnxruntime": ort_version,
