@@ -1,6 +1,6 @@
 """The Ray backend of a sharded search: one Ray actor per shard.
 
-Each actor is a :class:`ranker.sharded.ShardSearcher` holding its shard's
+Each actor is a :class:`ranker.shard_search.ShardSearcher` holding its shard's
 :class:`indexer.reader.IndexReader` (postings and FAISS vectors, the memory-heavy part
 of an index); the coordinator (:class:`ranker.sharded.ShardedIndex`, in the process that
 serves the queries and holds the heads) sends it the stats, BM25 and dense calls.
@@ -34,7 +34,7 @@ from indexer.distributed import connect
 from indexer.shard_commit import ShardCommit
 from indexer.shards import ShardLayout
 from newsrank.errors import NewsrankError
-from ranker.sharded import ShardReply, ShardSearcher
+from ranker.shard_search import ShardReply, ShardSearcher
 
 log = logging.getLogger(__name__)
 

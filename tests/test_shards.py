@@ -24,7 +24,8 @@ from indexer.shards import (
 from newsrank.errors import NewsrankError
 from ranker.request import SearchRequest
 from ranker.search import Searcher
-from ranker.sharded import ShardedIndex, ShardReply, ShardTally
+from ranker.shard_search import ShardReply
+from ranker.sharded import ShardedIndex, ShardTally
 
 QUERIES = [
     "oil prices",
@@ -220,7 +221,7 @@ class _Flaky:
 
 
 def test_a_failed_shard_gives_a_partial_answer_with_a_warning(built, fp32_embedder):
-    from ranker.sharded import LocalBackend
+    from ranker.shard_search import LocalBackend
 
     layout = read_layout(built / "three")
     backend = _Flaky(LocalBackend(layout, built / "three"), bad=1)
@@ -240,7 +241,7 @@ def test_a_failed_shard_gives_a_partial_answer_with_a_warning(built, fp32_embedd
 
 
 def test_local_backend_retries_a_failing_call_once(built):
-    from ranker.sharded import LocalBackend
+    from ranker.shard_search import LocalBackend
 
     backend = LocalBackend(read_layout(built / "three"), built / "three")
     searcher = backend.searchers[0]
