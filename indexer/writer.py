@@ -9,8 +9,9 @@ Lucene's design, on newsrank's parts (see docs/live-index.md):
   switches ``manifest.json`` (the commit point) atomically. Nothing a writer does is
   visible, or durable, before its commit; everything is, after it;
 - **merge** copies the live rows of several segments into one new segment (no
-  embedding, no labelling) and commits it in their place; :class:`LogMergePolicy`
-  picks what to merge after each commit, ``merge(force=True)`` compacts everything.
+  embedding, no labelling) and commits it in their place; a merge policy
+  (:mod:`indexer.merge_policy`, Lucene's log merge policy by default) picks what to merge
+  after each commit, ``merge(force=True)`` compacts everything.
 
 One writer at a time: :class:`indexer.writelock.WriterLock` (a second writer waits up
 to ``wait_s`` seconds, then gets :class:`IndexLockedError`). Readers never take the
@@ -30,7 +31,6 @@ the next writer opens the index.
 from __future__ import annotations
 
 import dataclasses
-import math
 import shutil
 import time
 from collections.abc import Sequence
@@ -55,6 +55,7 @@ from indexer.manifest import (
     read_format,
     read_manifest,
 )
+from indexer.merge_policy import LogMergePolicy, MergePolicy
 from indexer.passages import retrieval_text, split_passages
 from indexer.postings import Postings
 from indexer.segment import (
@@ -101,46 +102,6 @@ class MergeResult:
     seconds: float
 
 
-@dataclass(frozen=True)
-class LogMergePolicy:
-    """Merge ``factor`` adjacent segments of the same size level (Lucene's
-    LogMergePolicy): level = floor(log_factor(live articles)). Sizes grow
-    geometrically, so there are O(factor * log N) segments and every article is copied
-    O(log N) times. A segment with at least ``max_deleted`` of its rows deleted is
-    rewritten to drop them.
-
-    >>> s = [SegmentEntry(f"s{i}", articles=5, passages=5) for i in range(4)]
-    >>> LogMergePolicy(factor=3).select(s)
-    [['s0', 's1', 's2']]
-    >>> LogMergePolicy(factor=3).select([SegmentEntry("x", 10, 10, deleted=6)])
-    [['x']]
-    """
-
-    factor: int = 10
-    max_deleted: float = 0.5
-
-    def level(self, entry: SegmentEntry) -> int:
-        return int(math.log(max(entry.live_articles, 1), self.factor))
-
-    def select(self, segments: Sequence[SegmentEntry]) -> list[list[str]]:
-        groups: list[list[str]] = []
-        taken: set[str] = set()
-        run: list[SegmentEntry] = []
-        for entry in [*segments, None]:
-            if run and (entry is None or self.level(entry) != self.level(run[0])):
-                while len(run) >= self.factor:
-                    groups.append([e.name for e in run[: self.factor]])
-                    taken.update(groups[-1])
-                    run = run[self.factor :]
-                run = []
-            if entry is not None:
-                run.append(entry)
-        for entry in segments:
-            if entry.name not in taken and entry.deleted >= self.max_deleted * entry.articles:
-                groups.append([entry.name])
-        return groups
-
-
 @dataclass
 class _Pending:
     """What the writer has done since the last commit."""
@@ -174,7 +135,7 @@ class IndexWriter:
         replace: bool = False,
         wait_s: float = 0.0,
         progress: bool = False,
-        merge_policy: LogMergePolicy | None = None,
+        merge_policy: MergePolicy | None = None,
         grace_s: float = GRACE_S,
     ) -> None:
         self.directory = Path(index_dir).resolve()

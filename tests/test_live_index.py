@@ -15,8 +15,9 @@ from indexer.article import Article
 from indexer.build import build_index
 from indexer.fulltext import FullTextEntities
 from indexer.manifest import read_manifest
+from indexer.merge_policy import LogMergePolicy
 from indexer.reader import IndexReader
-from indexer.writer import IndexWriter, LogMergePolicy
+from indexer.writer import IndexWriter
 from newsrank.errors import NewsrankError
 from ranker.request import SearchRequest
 from ranker.search import Searcher
