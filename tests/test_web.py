@@ -44,6 +44,8 @@ def test_empty_and_overlong_queries_get_400(client):
         assert "error" in response.get_json()
     page = client.get("/?q=")
     assert page.status_code == 400 and "empty query" in page.get_data(as_text=True)
+    page = client.get("/?q=%21%3F")  # "!?": no word to search for
+    assert page.status_code == 400 and "no letter or digit" in page.get_data(as_text=True)
 
 
 def test_api_search_json_shape_and_filters(client):
