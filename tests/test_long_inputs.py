@@ -148,14 +148,27 @@ def real_client(tmp_path_factory, news_articles, embedder):
     return app.test_client()
 
 
+ODD_QUERIES = [PASTED, "石油价格" * 120, "?" * 495 + " oil", "\u200b" * 5 + "oil prices"]
+
+
 @pytest.mark.parametrize("path", ["/api/search", "/"])
-@pytest.mark.parametrize("query", [PASTED, "石油价格" * 120, "?" * 500, "\u200b" * 5])
+@pytest.mark.parametrize("query", ODD_QUERIES)
 def test_search_with_real_reader_takes_long_and_odd_queries(real_client, path, query):
     response = real_client.get(path, query_string={"q": query})
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     if path == "/api/search":
         data = response.get_json()
         assert data["results"] and "read" in data["timings_ms"]
+
+
+@pytest.mark.parametrize("path", ["/api/search", "/"])
+@pytest.mark.parametrize("query", ["?" * 500, "\u200b" * 5])
+def test_a_query_with_no_word_is_refused_before_the_models(real_client, path, query):
+    """Only punctuation or invisible characters: a 400 naming why, not results the
+    embedder found near nothing (ranker.request.validate_request)."""
+    response = real_client.get(path, query_string={"q": query})
+    assert response.status_code == 400
+    assert "no letter or digit" in response.get_data(as_text=True)
 
 
 def test_the_pasted_paragraph_finds_the_long_article_and_reads_it(real_client):
