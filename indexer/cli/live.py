@@ -25,30 +25,17 @@ def _writer(args: argparse.Namespace, command: str, with_heads: bool):
     from indexer.shards import is_sharded, read_layout
     from indexer.writer import IndexWriter
 
-    if is_sharded(args.index):
-        layout = read_layout(args.index)
-        manifest = read_manifest(layout.paths(args.index)[0])
-    else:
-        manifest = read_manifest(args.index)
+    sharded = is_sharded(args.index)
+    first = read_layout(args.index).paths(args.index)[0] if sharded else args.index
+    manifest = read_manifest(first)  # a sharded index: every shard has the same heads
     classifier = tagger = None
     if with_heads and manifest.enrichment:
         names = {k: manifest.enrichment.get(k) for k in ("topic", "tagger")}
         classifier, tagger, _ = enrichers(names, args.precision, command)
-    if is_sharded(args.index):
-        return ShardedWriter(
-            args.index,
-            classifier=classifier,
-            tagger=tagger,
-            wait_s=args.wait,
-            progress=not args.json,
-        )
-    return IndexWriter(
-        args.index,
-        classifier=classifier,
-        tagger=tagger,
-        wait_s=args.wait,
-        progress=not args.json,
-    ).open()
+    settings = dict(classifier=classifier, tagger=tagger, wait_s=args.wait, progress=not args.json)
+    if sharded:
+        return ShardedWriter(args.index, **settings)
+    return IndexWriter(args.index, **settings).open()
 
 
 def run_add(args: argparse.Namespace) -> int:
