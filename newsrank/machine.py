@@ -16,6 +16,7 @@ calibration all record the machine through this one module.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 from pathlib import Path
@@ -34,24 +35,30 @@ ARITHMETIC_FLAGS = {
 _BF16 = ("avx512_bf16", "amx_bf16")
 
 
-def _cpuinfo_field(prefix: str) -> str | None:
+@functools.cache
+def _cpuinfo() -> dict[str, str]:
+    """The first ``model name`` and ``flags`` lines of ``/proc/cpuinfo`` (read once per
+    process: the CPU does not change under it); empty where there is none."""
+    fields: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(prefix):
-                return line.split(":", 1)[1].strip()
+            key, sep, value = line.partition(":")
+            key = key.strip()
+            if sep and key in ("model name", "flags") and key not in fields:
+                fields[key] = value.strip()
     except OSError:
         pass
-    return None
+    return fields
 
 
 def cpu_name() -> str:
     """The CPU's model name (``/proc/cpuinfo``; ``platform.processor()`` elsewhere)."""
-    return _cpuinfo_field("model name") or platform.processor() or platform.machine()
+    return _cpuinfo().get("model name") or platform.processor() or platform.machine()
 
 
 def cpu_flags() -> frozenset[str]:
     """The CPU feature flags of ``/proc/cpuinfo`` (empty where there is none)."""
-    return frozenset((_cpuinfo_field("flags") or "").split())
+    return frozenset(_cpuinfo().get("flags", "").split())
 
 
 def cpu_count() -> int:
@@ -78,14 +85,14 @@ def describe(
 def details() -> dict[str, Any]:
     """The machine as a benchmark's JSON records it: :func:`describe`'s parts, the
     arithmetic flags, and the load average when it was asked (a busy machine is slow)."""
-    flags = cpu_flags()
+    name, flags, cpus = cpu_name(), cpu_flags(), cpu_count()
     return {
-        "machine": describe(),
-        "model_name": cpu_name(),
+        "machine": describe(name=name, flags=flags, cpus=cpus),
+        "model_name": name,
         "arithmetic_flags": sorted(f for f in ARITHMETIC_FLAGS if f in flags),
         "avx512_bf16": "avx512_bf16" in flags,
         "amx": any(f.startswith("amx") for f in flags),
         "cpus": os.cpu_count(),
-        "affinity_cpus": cpu_count(),
+        "affinity_cpus": cpus,
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
