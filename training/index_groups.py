@@ -46,9 +46,11 @@ from training.rerank_groups import Group
 #: Quotation marks stripped from the ends of a query sentence (a reader does not type them).
 _QUOTES = "\"'\u201c\u201d\u2018\u2019 "
 
+#: Currency signs a figure may start with.
+_CURRENCY = "\u00a3$\u20ac"
 #: A word as a reader keeps it: a name or word (inner ' and - kept) or a figure with its
 #: currency, thousands, decimals, per cent or unit ("\u00a3500m", "7,000", "0.8%").
-_WORD = re.compile(r"[\u00a3$\u20ac]?\d(?:[\d,.]*\d)?%?[a-z]*|[^\W\d_](?:[\w'\u2019-]*\w)?")
+_WORD = re.compile(rf"[{_CURRENCY}]?\d(?:[\d,.]*\d)?%?[a-z]*|[^\W\d_](?:[\w'\u2019-]*\w)?")
 
 #: Words a reader leaves out of a remembered detail, besides the index's stopwords:
 #: reporting verbs, pronouns, auxiliaries and other function words of news prose.
@@ -134,7 +136,7 @@ def remembered(
         seen.add(low_word)
         if set(stem(word)) & in_title:
             heads.append((i, word))
-        elif word[0].isdigit() or word[0] in "\u00a3$\u20ac" or (i and word[0].isupper()):
+        elif word[0].isdigit() or word[0] in _CURRENCY or (i and word[0].isupper()):
             salient.append((i, word))
         else:
             plain.append((i, word))
