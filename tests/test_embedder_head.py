@@ -174,3 +174,51 @@ def test_mnrl_steps_lower_the_loss():
     with torch.no_grad():
         after = float(loss_fn(model, batch))
     assert after < before
+
+
+def test_prepared_pairs_round_trip_with_their_validation_set(tmp_path):
+    from training.embed_pairs import EmbedPair, read_prepared, write_prepared
+
+    pairs = [
+        EmbedPair("oil price", "Oil fell 3% on Monday.", "Rain fell.", "ict", "news"),
+        EmbedPair("Ünïcode ✓", "Naïve café.", "", "headline", "agnews"),
+    ]
+    validation = (["q1"], ["p0", "p1"], [1])
+    path = write_prepared(tmp_path / "sub" / "pairs.json.gz", pairs, validation, "cmd")
+    assert read_prepared(path) == (pairs, validation)
+
+
+def test_a_file_that_is_not_a_prepared_pair_file_names_the_fix(tmp_path):
+    import gzip
+    import json
+
+    from training.embed_pairs import read_prepared
+
+    plain = tmp_path / "plain.json.gz"
+    plain.write_text("not gzip")
+    with pytest.raises(ValueError, match="--write-data"):
+        read_prepared(plain)
+    other = tmp_path / "other.json.gz"
+    with gzip.open(other, "wt") as fh:
+        json.dump({"format": "something-else"}, fh)
+    with pytest.raises(ValueError, match="not a prepared pair file"):
+        read_prepared(other)
+    with pytest.raises(ValueError, match="cannot be read"):
+        read_prepared(tmp_path / "missing.json.gz")
+
+
+def test_training_reads_a_prepared_file_alone_and_caps_it(tmp_path):
+    import argparse
+
+    from training.config import TrainConfig
+    from training.embed_pairs import EmbedPair, write_prepared
+    from training.embedder import training_data
+
+    pairs = [EmbedPair(f"q{i}", f"p{i}", f"n{i}", "ict", "news") for i in range(5)]
+    path = write_prepared(tmp_path / "p.json.gz", pairs, (["v"], ["x"], [0]))
+    args = argparse.Namespace(data=f"prepared:{path}", passage_words=200, val_queries=300)
+    got, validation = training_data(args, TrainConfig(max_examples=3))
+    assert got == pairs[:3] and validation == (["v"], ["x"], [0])
+    args.data = f"prepared:{path},news#10"
+    with pytest.raises(ValueError, match="give it alone"):
+        training_data(args, TrainConfig())

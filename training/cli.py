@@ -76,6 +76,13 @@ def _embedder_options(p: argparse.ArgumentParser) -> None:
         help="adapt the query encoder only (passages keep the backbone's vectors) or both",
     )
     p.add_argument("--passage-words", type=int, default=200, help="news passage window")
+    p.add_argument(
+        "--write-data",
+        metavar="FILE",
+        default=None,
+        help="write the triples and validation set to FILE (.json.gz) and stop; train on "
+        "them elsewhere (a GPU without the corpora) with --data prepared:FILE",
+    )
 
 
 #: Optional libraries a head's training needs (checked before it starts, newsrank.extras).

@@ -14,7 +14,10 @@ squad:$D/squad_v1.1/dev-v1.1.json.gz#500,scifact:$D/beir/scifact#400
   (:mod:`training.index_groups`; benchmark and validation articles left out);
 - ``reuters:DIR`` (``headline``, ``ict``), ``agnews:DIR`` (title -> description, train
   rows only), ``squad:FILE`` (``question``, the first 37 articles),
-  ``scifact:DIR`` (``claim``, train qrels only).
+  ``scifact:DIR`` (``claim``, train qrels only);
+- ``prepared:FILE``: the triples and validation set another run wrote with
+  ``--write-data FILE`` (given alone): the corpora stay on the machine that mined them,
+  and a borrowed GPU trains on exactly those triples.
 
 The loss is sentence-transformers' :class:`MultipleNegativesRankingLoss` on
 (query, positive, hard negative) triples: every other positive and negative of the
@@ -47,7 +50,9 @@ from training.embed_pairs import (
     EmbedPair,
     dedupe_positives,
     news_candidates,
+    read_prepared,
     with_negatives,
+    write_prepared,
 )
 
 #: Validation articles: sha1("validation:" + id) % 20 == 0 of the demo articles
@@ -309,6 +314,34 @@ def mnrl_loss(loss: Any, bf16: bool) -> Any:
     return loss_fn
 
 
+def training_data(
+    args: argparse.Namespace, cfg: TrainConfig
+) -> tuple[list[EmbedPair], tuple[list[str], list[str], list[int]]]:
+    """The shuffled training triples and the validation set of ``--data``: built from
+    its sources, or read from one ``prepared:FILE`` (:func:`training.embed_pairs.
+    write_prepared`), which carries its own validation set."""
+    specs = [s.strip() for s in args.data.split(",") if s.strip()]
+    prepared = [s for s in specs if s.startswith("prepared:")]
+    if prepared:
+        if len(specs) > 1:
+            raise ValueError(
+                f"--data {args.data!r}: a prepared:FILE source carries all the pairs and the "
+                "validation set; give it alone"
+            )
+        pairs, validation = read_prepared(prepared[0].partition(":")[2])
+    else:
+        pairs = []
+        for spec in specs:
+            pairs += source_pairs(spec, cfg.seed, args.passage_words)
+        # a triple needs its hard negative (a pool too small to give one drops the pair)
+        pairs = [p for p in dedupe_positives(pairs) if p.negative]
+        random.Random(cfg.seed).shuffle(pairs)
+        validation = validation_set(cfg.seed, args.val_queries, args.passage_words)
+    if cfg.max_examples:
+        pairs = pairs[: cfg.max_examples]
+    return pairs, validation
+
+
 def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
     """Train, keep the best validation checkpoint, save the head; returns its metrics."""
     from training.export import save_embedder
@@ -324,21 +357,16 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
     device = setup(cfg)
     seed_everything(cfg.seed)
     started = time.time()
-    side, n_words = args.side, args.passage_words
-    pairs: list[EmbedPair] = []
-    for spec in args.data.split(","):
-        pairs += source_pairs(spec.strip(), cfg.seed, n_words)
-    # a triple needs its hard negative (a pool too small to give one drops the pair)
-    pairs = [p for p in dedupe_positives(pairs) if p.negative]
-    random.Random(cfg.seed).shuffle(pairs)
-    if cfg.max_examples:
-        pairs = pairs[: cfg.max_examples]
+    side = args.side
+    pairs, (vq, vpool, vtarget) = training_data(args, cfg)
     counts: dict[str, int] = {}
     for p in pairs:
         counts[f"{p.source}/{p.kind}"] = counts.get(f"{p.source}/{p.kind}", 0) + 1
-    vq, vpool, vtarget = validation_set(cfg.seed, args.val_queries, n_words)
     print(f"{len(pairs)} pairs {counts}; validation {len(vq)} queries, pool {len(vpool)}")
     print(f"data ready in {time.time() - started:.0f} s", flush=True)
+    if args.write_data:
+        path = write_prepared(args.write_data, pairs, (vq, vpool, vtarget), current())
+        return {"prepared": str(path), "pairs": counts, "validation_queries": len(vq)}
 
     model, spec = build_model(cfg, device, side)
     amp = bool(args.bf16)
@@ -393,7 +421,7 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
         "pairs": counts,
         "bf16": amp,
         "side": side,
-        "passage_words": n_words,
+        "passage_words": args.passage_words,
         "threads": torch.get_num_threads(),
         "device": str(device),
         "command": current(),
