@@ -95,13 +95,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         require(getattr(args, "requires", ()), command=_command_name(argv))
         use_torch_threads(args.global_torch_threads)
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return status
+    except BrokenPipeError:
+        return _closed_pipe()
     except NewsrankError as exc:
         print(f"newsrank: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("newsrank: interrupted", file=sys.stderr)
         return 130
+
+
+def _closed_pipe() -> int:
+    """The reader of our output went away (``newsrank ... | head``): a quiet exit with
+    the shell's status for SIGPIPE (128 + 13), no traceback. What is still buffered for
+    stdout goes to /dev/null, so the interpreter's own flush at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is no real file (a test's capture): nothing left to flush
+    return 141
 
 
 def _command_name(argv: Sequence[str]) -> str:

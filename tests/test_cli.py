@@ -144,3 +144,30 @@ def test_enrich_rest_needs_an_index_built_with_the_tagger(index_dir, capsys):
     err = capsys.readouterr().err
     assert "built without the tagger" in err and "--no-enrich" in err
     assert not (index_dir / "fulltext-entities.sqlite").exists()  # nothing written
+
+
+def test_output_into_a_closed_pipe_ends_quietly_with_sigpipes_status(tmp_path):
+    """``newsrank ... | head``: no BrokenPipeError traceback, exit status 141."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "talk.py"
+    script.write_text(
+        "import argparse, sys\n"
+        "from newsrank import cli\n"
+        "def talk(args):\n"
+        "    for i in range(200_000):\n"
+        "        print('line', i)\n"
+        "def parser(argv):\n"
+        "    p = argparse.ArgumentParser()\n"
+        "    p.set_defaults(func=talk, verbose=False, global_torch_threads=None)\n"
+        "    return p\n"
+        "cli.build_parser = parser\n"
+        "sys.exit(cli.main([]))\n"
+    )
+    pipeline = (
+        f"{sys.executable} {script} 2>{tmp_path / 'err'} | head -n 2; echo rc=${{PIPESTATUS[0]}}"
+    )
+    out = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True, timeout=120)
+    assert out.stdout.splitlines() == ["line 0", "line 1", "rc=141"]
+    assert (tmp_path / "err").read_text() == ""
