@@ -69,12 +69,12 @@ def run_build(args: argparse.Namespace) -> int:
             embed_precision=args.precision,
             lead_words=args.lead_words,
         )
-        report = read_input(args, "build")
     except ValueError as exc:
         print(f"newsrank index build: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if report is None:
-        return EXIT_ERROR
+    report = read_input(args, "build")
+    if isinstance(report, int):
+        return report
     classifier = tagger = None
     enrichment: dict = {}
     on_ray = None  # with --ray-workers: the heads the Ray actors load (indexer.distributed)

@@ -12,18 +12,25 @@ from newsrank.config import HeadsConfig
 
 
 def read_input(args: argparse.Namespace, command: str):
-    """The articles of ``--input`` (and ``--demo``), bad records reported on stderr;
-    None when ``--strict`` refuses the input."""
+    """The articles of ``--input`` (and ``--demo``), bad records reported on stderr; or,
+    when there is nothing to index, the exit status, the reason already on stderr: a
+    bad ``--field`` mapping or an unreadable input is a usage error, and ``--strict``
+    refuses an input with bad records (nothing is indexed)."""
     from indexer.ingest import IngestReport, parse_mapping, read_articles
+    from newsrank.cli import EXIT_ERROR, EXIT_USAGE
 
-    mapping = parse_mapping(args.field)
     report = IngestReport()
-    if getattr(args, "demo", False):
-        from indexer.demo import read_demo_news
+    try:
+        mapping = parse_mapping(args.field)
+        if getattr(args, "demo", False):
+            from indexer.demo import read_demo_news
 
-        report.extend(read_demo_news())
-    if args.input:
-        report.extend(read_articles(args.input, mapping))
+            report.extend(read_demo_news())
+        if args.input:
+            report.extend(read_articles(args.input, mapping))
+    except ValueError as exc:
+        print(f"newsrank index {command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     for rejected in report.rejected[: args.max_errors_shown]:
         print(f"skipped {rejected}", file=sys.stderr)
     if len(report.rejected) > args.max_errors_shown:
@@ -34,7 +41,7 @@ def read_input(args: argparse.Namespace, command: str):
             "nothing was indexed, the index is unchanged",
             file=sys.stderr,
         )
-        return None
+        return EXIT_ERROR
     return report
 
 

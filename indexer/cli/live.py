@@ -39,15 +39,11 @@ def _writer(args: argparse.Namespace, command: str, with_heads: bool):
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from newsrank.cli import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+    from newsrank.cli import EXIT_OK, EXIT_PARTIAL
 
-    try:
-        report = read_input(args, "add")
-    except ValueError as exc:
-        print(f"newsrank index add: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    if report is None:
-        return EXIT_ERROR
+    report = read_input(args, "add")
+    if isinstance(report, int):
+        return report
     writer = _writer(args, "add", with_heads=True)
     try:
         result = writer.add(report.articles)
