@@ -31,7 +31,6 @@ the next writer opens the index.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,8 +45,8 @@ from indexer.dense import Embedder, choose_kind
 from indexer.duplicates import signatures
 from indexer.enrich import enrich
 from indexer.faults import pause_point
+from indexer.file_deleter import remove, remove_expired, remove_old_format, remove_orphans
 from indexer.manifest import (
-    DENSE,
     MANIFEST,
     STORE,
     Manifest,
@@ -76,8 +75,6 @@ from newsrank.protocols import Tagger, TopicClassifier
 
 #: seconds a retired file is kept for readers still on an older commit
 GRACE_S = 60.0
-#: what earlier index formats and the old whole-directory swap left behind
-_OLD_FORMAT = (STORE, "bm25", DENSE)
 
 
 @dataclass(frozen=True)
@@ -164,7 +161,7 @@ class IndexWriter:
         self._lock.acquire()
         try:
             self._read_commit()
-            self._remove_orphans()
+            remove_orphans(self.directory, self.manifest, self._retired)
         except BaseException:
             self._lock.release()
             raise
@@ -337,7 +334,7 @@ class IndexWriter:
                 timings=timings,
             )
         except BaseException as exc:
-            _remove(self.directory / name)
+            remove(self.directory / name)
             if isinstance(exc, OSError):
                 raise self._write_error(exc) from exc
             raise
@@ -399,20 +396,20 @@ class IndexWriter:
             segments.append(entry)
         for name in pending.dropped:
             self._retired[name] = now
-        self._remove_expired(now)
+        remove_expired(self.directory, self._retired, self.grace_s, now)
         manifest = self._manifest(generation, segments, skipped, progress)
         pause_point("before-commit")
         try:
             manifest.write(self.directory)
         except OSError as exc:
             for leftover in self.directory.glob(f"{MANIFEST}.tmp-*"):
-                _remove(leftover)
+                remove(leftover)
             raise self._write_error(exc) from exc
         self.manifest = manifest
         self.replace = False
         self._pending = _Pending(segments=list(segments))
         if generation == 1:  # a format-1 index this commit replaced
-            self._remove_old_format()
+            remove_old_format(self.directory)
         return manifest
 
     def _manifest(
@@ -525,48 +522,7 @@ class IndexWriter:
         was removed. Writers do this on every commit anyway; this is for an index that
         will see no writer for a while (the end of a progressive build)."""
         self._check_open()
-        before = set(self._retired)
-        self._remove_expired(time.time())
-        removed = sorted(before - set(self._retired))
+        removed = sorted(remove_expired(self.directory, self._retired, self.grace_s, time.time()))
         if removed:
             self.commit()
         return removed
-
-    def _remove_expired(self, now: float) -> None:
-        """Delete retired files older than the grace period (only under the lock)."""
-        for name, since in list(self._retired.items()):
-            if now - float(since) >= self.grace_s:
-                _remove(self.directory / name)
-                del self._retired[name]
-
-    def _remove_orphans(self) -> None:
-        """Remove what no commit names and no reader can be using: partial segments and
-        temporary manifests of killed writers (only under the lock)."""
-        live = {s.name: s for s in self.manifest.segments} if self.manifest else {}
-        for path in self.directory.iterdir():
-            name = path.name
-            if name.startswith(f"{MANIFEST}.tmp-"):
-                _remove(path)
-            elif name.startswith("seg-") and path.is_dir():
-                if name in live:
-                    for marker in path.glob("deletes-*.npy"):
-                        key = f"{name}/{marker.name}"
-                        if marker.name != live[name].deletes and key not in self._retired:
-                            _remove(marker)
-                elif name not in self._retired:
-                    _remove(path)
-        # the whole-directory swap of format 1 left these beside the index
-        for leftover in self.directory.parent.glob(f".{self.directory.name}.tmp-*"):
-            _remove(leftover)
-        _remove(self.directory.with_name(f".{self.directory.name}.old"))
-
-    def _remove_old_format(self) -> None:
-        for name in _OLD_FORMAT:
-            _remove(self.directory / name)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
