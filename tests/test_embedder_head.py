@@ -201,7 +201,7 @@ def test_a_file_that_is_not_a_prepared_pair_file_names_the_fix(tmp_path):
     other = tmp_path / "other.json.gz"
     with gzip.open(other, "wt") as fh:
         json.dump({"format": "something-else"}, fh)
-    with pytest.raises(ValueError, match="not a prepared pair file"):
+    with pytest.raises(ValueError, match="not a prepared file"):
         read_prepared(other)
     with pytest.raises(ValueError, match="cannot be read"):
         read_prepared(tmp_path / "missing.json.gz")

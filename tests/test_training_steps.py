@@ -233,3 +233,30 @@ def test_train_cli_registers_every_head_without_torch():
     )
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=120)
+
+
+def test_reranker_trains_on_the_groups_another_run_prepared(tmp_path):
+    """``--write-data`` mines here; ``--data prepared:FILE`` trains on exactly those
+    groups (a GPU machine without the corpora), the held-out queries included."""
+    import argparse
+    import json
+
+    from newsrank.cli import main
+    from training.reranker import read_prepared, training_data
+
+    data = f"scifact:{FIX / 'beir'}"
+    common = ["--hard", "1", "--random", "1", "--val-queries", "1", "--max-length", "32"]
+    prepared = tmp_path / "groups.json.gz"
+    argv = ["train", "reranker", "--data", data, "--out", str(tmp_path / "unused")]
+    assert main([*argv, *common, "--write-data", str(prepared)]) == 0
+    assert not (tmp_path / "unused").exists()  # mined and written, nothing trained
+    args = argparse.Namespace(
+        data=data, val_queries=1, per_source=1000, hard=1, random=1, ict_terse=0.0
+    )
+    mined = training_data(args, TrainConfig(max_length=32))
+    assert read_prepared(prepared) == mined and mined.groups and mined.val
+    out = tmp_path / "head"
+    argv = ["train", "reranker", "--data", f"prepared:{prepared}", "--out", str(out)]
+    assert main([*argv, *common, "--max-steps", "1", "--batch-size", "1", "--threads", "1"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["data"]["groups"] == mined.counts and metrics["data"]["val_queries"] == 1

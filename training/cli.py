@@ -33,6 +33,16 @@ def _classifier_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--val-fraction", type=float, default=0.1, help="held out of train")
 
 
+def _write_data_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--write-data",
+        metavar="FILE",
+        default=None,
+        help="write the mined training examples and held-out set to FILE (.json.gz) and "
+        "stop; train on them elsewhere (a GPU without the corpora) with --data prepared:FILE",
+    )
+
+
 def _reranker_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--per-source", type=int, default=1000, help="queries per source at most")
     p.add_argument("--hard", type=int, default=2, help="BM25-hard negatives per query")
@@ -44,6 +54,7 @@ def _reranker_options(p: argparse.ArgumentParser) -> None:
         default=0.0,
         help="share of the ict: queries shown in a reader's words (0-1; 0: sentences)",
     )
+    _write_data_option(p)
 
 
 def _tagger_options(p: argparse.ArgumentParser) -> None:
@@ -76,13 +87,7 @@ def _embedder_options(p: argparse.ArgumentParser) -> None:
         help="adapt the query encoder only (passages keep the backbone's vectors) or both",
     )
     p.add_argument("--passage-words", type=int, default=200, help="news passage window")
-    p.add_argument(
-        "--write-data",
-        metavar="FILE",
-        default=None,
-        help="write the triples and validation set to FILE (.json.gz) and stop; train on "
-        "them elsewhere (a GPU without the corpora) with --data prepared:FILE",
-    )
+    _write_data_option(p)
 
 
 #: Optional libraries a head's training needs (checked before it starts, newsrank.extras).

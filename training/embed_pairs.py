@@ -34,8 +34,6 @@ True
 
 from __future__ import annotations
 
-import gzip
-import json
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -43,6 +41,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from indexer.passages import retrieval_text, split_passages
+from training.prepared import read_record, write_record
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'A-Z0-9(])")
 _WORD = re.compile(r"\w+")
@@ -201,39 +200,25 @@ def write_prepared(
     command: str = "",
 ) -> Path:
     """Write ``pairs`` and the early-stopping ``validation`` set (queries, pool, target
-    rows) to one gzip-compressed JSON file, so that a machine without the corpora (a
-    borrowed GPU) trains on exactly these triples: ``--data prepared:FILE``."""
+    rows) to one file (:mod:`training.prepared`), so that a machine without the corpora
+    (a borrowed GPU) trains on exactly these triples: ``--data prepared:FILE``."""
     queries, pool, target = validation
-    record = {
-        "format": PREPARED_FORMAT,
-        "command": command,
-        "pairs": [asdict(p) for p in pairs],
-        "validation": {"queries": queries, "pool": pool, "target": target},
-    }
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(out, "wt", encoding="utf-8") as fh:
-        json.dump(record, fh)
-    return out
+    return write_record(
+        path,
+        PREPARED_FORMAT,
+        {
+            "command": command,
+            "pairs": [asdict(p) for p in pairs],
+            "validation": {"queries": queries, "pool": pool, "target": target},
+        },
+    )
 
 
 def read_prepared(
     path: str | Path,
 ) -> tuple[list[EmbedPair], tuple[list[str], list[str], list[int]]]:
     """The pairs and validation set of a file :func:`write_prepared` wrote."""
-    try:
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            record = json.load(fh)
-    except (OSError, EOFError, json.JSONDecodeError) as exc:
-        raise ValueError(
-            f"prepared pair file {str(path)!r} cannot be read ({exc}); write one with "
-            "newsrank train embedder --write-data FILE"
-        ) from exc
-    if not isinstance(record, dict) or record.get("format") != PREPARED_FORMAT:
-        raise ValueError(
-            f"{str(path)!r} is not a prepared pair file (format {PREPARED_FORMAT!r}); write "
-            "one with newsrank train embedder --write-data FILE"
-        )
+    record = read_record(path, PREPARED_FORMAT, "newsrank train embedder")
     pairs = [EmbedPair(**p) for p in record["pairs"]]
     v = record["validation"]
     return pairs, (list(v["queries"]), list(v["pool"]), [int(t) for t in v["target"]])

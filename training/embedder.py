@@ -54,6 +54,7 @@ from training.embed_pairs import (
     with_negatives,
     write_prepared,
 )
+from training.prepared import prepared_path
 
 #: Validation articles: sha1("validation:" + id) % 20 == 0 of the demo articles
 #: training may use (a salt of its own: the benchmark's hold-out is sha1(id) % 10 < 2).
@@ -320,18 +321,12 @@ def training_data(
     """The shuffled training triples and the validation set of ``--data``: built from
     its sources, or read from one ``prepared:FILE`` (:func:`training.embed_pairs.
     write_prepared`), which carries its own validation set."""
-    specs = [s.strip() for s in args.data.split(",") if s.strip()]
-    prepared = [s for s in specs if s.startswith("prepared:")]
+    prepared = prepared_path(args.data)
     if prepared:
-        if len(specs) > 1:
-            raise ValueError(
-                f"--data {args.data!r}: a prepared:FILE source carries all the pairs and the "
-                "validation set; give it alone"
-            )
-        pairs, validation = read_prepared(prepared[0].partition(":")[2])
+        pairs, validation = read_prepared(prepared)
     else:
         pairs = []
-        for spec in specs:
+        for spec in (s.strip() for s in args.data.split(",") if s.strip()):
             pairs += source_pairs(spec, cfg.seed, args.passage_words)
         # a triple needs its hard negative (a pool too small to give one drops the pair)
         pairs = [p for p in dedupe_positives(pairs) if p.negative]

@@ -8,6 +8,9 @@
 queries over a newsrank index, with hard negatives from the product's own hybrid
 ranking; its held-out queries join the early-stopping set. ``--ict-terse F`` shows a
 share F of them in a reader's words (:func:`training.index_groups.remembered`).
+``--write-data FILE`` writes the mined groups and held-out queries and stops;
+``--data prepared:FILE`` (alone) trains on them where the corpora and the index are
+absent (a borrowed GPU, :mod:`training.prepared`).
 
 Relevance: each training query comes with its labelled passage, BM25-hard negatives and
 random negatives (:mod:`training.rerank_groups`); the loss is a listwise softmax
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import random
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +36,7 @@ from corpora.splits import seeded_order
 from training.common import finish, head_spec
 from training.config import TrainConfig
 from training.export import save_head
+from training.prepared import prepared_path, read_record, write_record
 from training.rerank_groups import Group, bm25_top, load_source, make_groups
 from training.trainer import fit, make_model, setup
 
@@ -100,17 +106,68 @@ def mrr(model, tok, cands: list[tuple[str, list[str], set[int]]], max_length: in
     return {"mrr": total / max(len(cands), 1)}
 
 
-def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
-    from transformers import AutoTokenizer
+#: Held-out queries for early stopping: the query, its candidates, the positives' rows.
+Candidates = list[tuple[str, list[str], set[int]]]
 
-    from newsrank.modelpath import resolve_model
+#: The format tag of a prepared group file (``--write-data``).
+PREPARED_FORMAT = "newsrank-rerank-groups/1"
 
-    device = setup(cfg)
-    tok = AutoTokenizer.from_pretrained(resolve_model(cfg.backbone))
+
+@dataclass
+class RerankData:
+    """What a reranker run trains and stops on: the shuffled groups, the held-out
+    queries of the first (or SciFact) source, those of an ``ict:`` source, and the
+    number of groups per source."""
+
+    groups: list[Group]
+    val: Candidates
+    news_val: Candidates
+    counts: dict[str, int]
+
+
+def write_prepared(path: str | Path, data: RerankData, command: str = "") -> Path:
+    """Write ``data`` to one file (:mod:`training.prepared`): ``--data prepared:FILE``
+    trains on exactly these groups where the corpora and the index are absent."""
+
+    def held(c: Candidates) -> list:
+        return [[q, docs, sorted(pos)] for q, docs, pos in c]
+
+    return write_record(
+        path,
+        PREPARED_FORMAT,
+        {
+            "command": command,
+            "groups": [asdict(g) for g in data.groups],
+            "val": held(data.val),
+            "news_val": held(data.news_val),
+            "counts": data.counts,
+        },
+    )
+
+
+def read_prepared(path: str | Path) -> RerankData:
+    """The :class:`RerankData` of a file :func:`write_prepared` wrote."""
+    r = read_record(path, PREPARED_FORMAT, "newsrank train reranker")
+
+    def held(rows: list) -> Candidates:
+        return [(q, list(docs), set(pos)) for q, docs, pos in rows]
+
+    groups = [Group(g["query"], g["positive"], list(g["negatives"])) for g in r["groups"]]
+    return RerankData(groups, held(r["val"]), held(r["news_val"]), dict(r["counts"]))
+
+
+def training_data(args: argparse.Namespace, cfg: TrainConfig) -> RerankData:
+    """The groups and held-out queries of ``--data``: mined from its sources, or read
+    from one ``prepared:FILE``; capped at ``cfg.max_examples`` groups."""
+    prepared = prepared_path(args.data)
+    if prepared:
+        data = read_prepared(prepared)
+        data.groups = data.groups[: cfg.max_examples]
+        return data
     groups: list[Group] = []
-    val: list[tuple[str, list[str], set[int]]] = []
+    val: Candidates = []
     counts = {}
-    news_val: list[tuple[str, list[str], set[int]]] = []
+    news_val: Candidates = []
     for i, item in enumerate(s for s in args.data.split(",") if s):
         spec_text, _, cap = item.partition("#")  # "bbc#300": at most 300 queries of bbc
         if spec_text.startswith("ict:"):
@@ -148,7 +205,22 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
         counts[src.name] = len(made)
         groups += made
     random.Random(cfg.seed).shuffle(groups)
-    groups = groups[: cfg.max_examples]
+    return RerankData(groups[: cfg.max_examples], val, news_val, counts)
+
+
+def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
+    from transformers import AutoTokenizer
+
+    from newsrank.invocation import current
+    from newsrank.modelpath import resolve_model
+
+    device = setup(cfg)
+    data = training_data(args, cfg)
+    if args.write_data:
+        path = write_prepared(args.write_data, data, current())
+        return {"prepared": str(path), "groups": data.counts, "val_queries": len(data.val)}
+    groups, val, news_val, counts = data.groups, data.val, data.news_val, data.counts
+    tok = AutoTokenizer.from_pretrained(resolve_model(cfg.backbone))
     feats, lengths = [], []
     for g in groups:
         docs = [g.positive, *g.negatives]
