@@ -24,8 +24,9 @@ export TOKENIZERS_PARALLELISM = false
 # reranker 53 min (each beside one other job on the second core) plus 43 min for its
 # mined step (2 threads, AMD EPYC; plus its float32 mining index, below); reader 108 min and
 # topic-agnews 19 min (an earlier session, with 3-4 jobs sharing the cores). Run one after
-# another that is about 3.3 h; two at a time on the 2 cores, about 2 h. No GPU was
-# available to any session, so GPU times are not measured (add --device cuda).
+# another that is about 3.3 h; two at a time on the 2 cores, about 2 h. No GPU has run
+# these (add --device cuda); to train on a machine without the data, mine with
+# --write-data FILE here and train there with --data prepared:FILE (docs/heads.md).
 DATA ?= ../shared/data
 MODELS := heads/shipped
 WORK ?= runs/models
