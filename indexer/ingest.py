@@ -104,6 +104,10 @@ def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
     return mapping
 
 
+#: The date spellings :func:`normalize_date` reads (the API's description quotes it).
+DATE_PATTERN = r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$"
+
+
 def normalize_date(value: str) -> str:
     """Return ``YYYY-MM-DD`` for common date spellings, or raise ValueError.
 
@@ -111,7 +115,7 @@ def normalize_date(value: str) -> str:
     ('2017-02-07', '2020-03-09')
     """
     value = value.strip()
-    m = re.match(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$", value)
+    m = re.match(DATE_PATTERN, value)
     if not m:
         raise ValueError(f"bad date {value!r}: expected YYYY-MM-DD")
     try:

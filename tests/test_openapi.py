@@ -166,3 +166,37 @@ def test_article_responses_fit(full_client, spec):
     missing = full_client.get("/api/articles")
     assert missing.status_code == 400
     fits(spec, "/api/articles", "GET", missing)
+
+
+def _request_validator(spec: dict, path: str, method: str) -> Draft202012Validator:
+    pointer = _pointer("paths", path, method, "requestBody", "content", "application/json")
+    registry = Registry().with_resource(
+        SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
+    return Draft202012Validator({"$ref": f"{SPEC_URI}#/{pointer}/schema"}, registry=registry)
+
+
+@pytest.mark.parametrize(
+    ("path", "good", "refused"),
+    [
+        ("/api/classify", {"text": "Oil prices fell."}, [{"text": " \n\t "}, {"text": ""}]),
+        (
+            "/api/articles",
+            [{"id": "a", "title": "T", "text": "x", "date": "2020/3/9"}],
+            [
+                [{"id": " ", "title": "T", "text": "x"}],
+                [{"id": "a", "title": "T", "text": "x", "date": "yesterday"}],
+                [],
+            ],
+        ),
+    ],
+)
+def test_request_bodies_the_server_refuses_for_their_shape_break_the_description(
+    spec, path, good, refused
+):
+    """What the API turns down as blank, undated or empty, its description turns down
+    too (the server strips text fields; a date must be spelled as the index reads it)."""
+    validator = _request_validator(spec, path, "post")
+    assert not list(validator.iter_errors(good))
+    for body in refused:
+        assert list(validator.iter_errors(body)), body

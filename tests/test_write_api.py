@@ -317,3 +317,18 @@ def test_a_stream_of_commits_builds_one_suggester_at_a_time(app, live_index, emb
     # while it ran
     assert state["most"] == 1 and state["builds"] == 2
     assert engine.searcher.suggester is engine.searcher._suggester  # the newest has its own
+
+
+def test_the_documented_body_schema_refuses_what_the_server_refuses_for_its_shape():
+    """An empty list and a list past the limit break the documented request schema, as
+    the server refuses them (400, 413); a one-article list fits it."""
+    import jsonschema
+
+    spec = openapi_spec(Settings(web=WebConfig(max_write_articles=3)))
+    body = spec["paths"]["/api/articles"]["post"]["requestBody"]["content"]["application/json"]
+    schema = {**body["schema"], "components": spec["components"]}
+    one = {"id": "n1", "title": "T", "text": "x"}
+    jsonschema.validate([one], schema)
+    for refused in ([], [one] * 4):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(refused, schema)

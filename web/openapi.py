@@ -21,11 +21,13 @@ from newsrank import __version__
 from newsrank.config import Settings
 from ranker.request import MAX_HALF_LIFE_DAYS
 from web.openapi_schemas import (
+    DATE,
     INT,
     JSON,
     OFFSET,
     PROB,
     STR,
+    TEXT,
     error,
     json_body,
     obj,
@@ -45,7 +47,7 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
     text_limit = web.max_text_chars
 
     def body(fields: dict[str, int]) -> dict[str, Any]:
-        props = {name: {**STR, "minLength": 1, "maxLength": n} for name, n in fields.items()}
+        props = {name: {**TEXT, "maxLength": n} for name, n in fields.items()}
         return {"required": True, "content": {JSON: {"schema": obj(list(fields), props)}}}
 
     bad = error(
@@ -100,6 +102,7 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
                     "schema": {
                         "type": "array",
                         "items": ref("ArticleIn"),
+                        "minItems": 1,
                         "maxItems": web.max_write_articles,
                     }
                 }
@@ -109,7 +112,8 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
             "200": json_body(ref("WriteResult"), "committed: the good records are searchable"),
             "400": json_body(
                 ref("WriteRejected"),
-                "the body is not a JSON list, or no record is valid: nothing committed",
+                "the body is not a JSON list, the list is empty, or no record is valid: "
+                "nothing committed",
             ),
             **write_errors,
             "404": error("the write API is off (no admin token configured)"),
@@ -140,9 +144,10 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
     }
     article_q = query(
         "q",
-        {**STR, "maxLength": search.max_query_chars},
+        STR,
         "the search this article was reached from: its terms are given as highlights, "
-        "and the reader's answer in this article, if any",
+        "and the reader's answer in this article, if any (a longer one is cut to its first "
+        f"{search.max_query_chars} characters, not refused: it comes from a link)",
     )
     article_responses = {
         "200": json_body(ref("Article"), "the article, its topic, every entity and its text"),
@@ -195,10 +200,10 @@ def openapi_spec(settings: Settings | None = None) -> dict[str, Any]:
                         ),
                         query(
                             "from",
-                            {**STR, "examples": ["2017-01-01"]},
+                            {**DATE, "examples": ["2017-01-01"]},
                             "first date, inclusive: YYYY-MM-DD (or YYYY/M/D)",
                         ),
-                        query("to", {**STR, "examples": ["2017-12-31"]}, "last date, inclusive"),
+                        query("to", {**DATE, "examples": ["2017-12-31"]}, "last date, inclusive"),
                         query(
                             "sort",
                             {"enum": ["relevance", "date"], "default": "relevance"},

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.ingest import DATE_PATTERN
+
 JSON = "application/json"
 
 
@@ -42,6 +44,15 @@ NUM = {"type": "number"}
 STR = {"type": "string"}
 OFFSET = {"type": "integer", "minimum": 0}
 PROB = {"type": "number", "minimum": 0, "maximum": 1}
+#: a date as the index and the search read it (a spelling that names no real day, such
+#: as 2020-02-31, fits the pattern but is refused, 400, or listed as a bad record)
+DATE = {
+    "type": "string",
+    "pattern": DATE_PATTERN,
+    "description": "YYYY-MM-DD (or YYYY/M/D), a real calendar day",
+}
+#: a required text field: a string with at least one character that is not a space
+TEXT = {"type": "string", "pattern": r"\S"}
 
 
 def schemas() -> dict[str, Any]:
@@ -342,10 +353,10 @@ def schemas() -> dict[str, Any]:
         "ArticleIn": obj(
             ["id", "title", "text"],
             {
-                "id": STR,
-                "title": STR,
-                "text": STR,
-                "date": {**STR, "description": "YYYY-MM-DD (or YYYY/M/D)"},
+                "id": TEXT,
+                "title": TEXT,
+                "text": TEXT,
+                "date": DATE,
                 "source": STR,
                 "url": STR,
                 "category": STR,
