@@ -27,3 +27,8 @@ class IngestError(NewsrankError):
 
 class QueryError(NewsrankError, ValueError):
     """A query or a search parameter is invalid."""
+
+
+class TrainingInputError(NewsrankError, ValueError):
+    """A training option or ``--data`` source is invalid (``newsrank train`` prints it
+    and exits 1, instead of a traceback)."""

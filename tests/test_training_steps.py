@@ -260,3 +260,22 @@ def test_reranker_trains_on_the_groups_another_run_prepared(tmp_path):
     assert main([*argv, *common, "--max-steps", "1", "--batch-size", "1", "--threads", "1"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["data"]["groups"] == mined.counts and metrics["data"]["val_queries"] == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["reranker", "--data", "bogus:x"], "unknown reranker source 'bogus'"),
+        (["reranker", "--data", "bbc", "--max-steps", "0"], "max_steps=0"),
+        (["embedder", "--data", "prepared:/no/such.json.gz"], "cannot be read"),
+        (["embedder", "--data", "prepared:/no/such.json.gz,news#5"], "give it alone"),
+        (["reranker", "--data", "scifact:/no/such/dir"], "/no/such/dir"),
+    ],
+)
+def test_train_cli_input_errors_are_one_line_and_exit_1(argv, message, tmp_path, capsys):
+    from newsrank.cli import main
+
+    assert main(["train", argv[0], "--out", str(tmp_path / "h"), *argv[1:]]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("newsrank: error: ") and message in err and "Traceback" not in err
+    assert not (tmp_path / "h").exists()

@@ -168,7 +168,10 @@ def _run(args: argparse.Namespace) -> int:
         backbone=args.backbone,
         init=args.init,
     )
-    summary = head_module(args.head).train(args, cfg)
+    try:
+        summary = head_module(args.head).train(args, cfg)
+    except FileNotFoundError as exc:  # a --data or --init path that is not there
+        raise NewsrankError(f"newsrank train {args.head}: {exc}") from exc
     print(json.dumps(summary, indent=2))
     return 0
 

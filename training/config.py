@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from newsrank.errors import TrainingInputError
+
 
 @dataclass
 class TrainConfig:
@@ -41,10 +43,12 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.method not in ("lora", "full"):
-            raise ValueError(f"method={self.method!r}: choose 'lora' (--lora) or 'full' (--full)")
+            raise TrainingInputError(
+                f"method={self.method!r}: choose 'lora' (--lora) or 'full' (--full)"
+            )
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
-            raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
+            raise TrainingInputError("epochs and batch_size must be >= 1 and lr > 0")
         if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError(
+            raise TrainingInputError(
                 f"max_steps={self.max_steps!r}: give at least 1 step, or None to run every epoch"
             )

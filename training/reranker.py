@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from corpora.splits import seeded_order
+from newsrank.errors import TrainingInputError
 from training.common import finish, head_spec
 from training.config import TrainConfig
 from training.export import save_head
@@ -237,7 +238,9 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
     model = make_model(spec, cfg, device)
 
     if not val and not news_val:
-        raise ValueError(f"--data {args.data!r} leaves no validation queries for early stopping")
+        raise TrainingInputError(
+            f"--data {args.data!r} leaves no validation queries for early stopping"
+        )
 
     def evaluate(m: torch.nn.Module) -> dict[str, float]:
         """MRR of the held-out queries; with an ``ict:`` source, the mean of both sets."""

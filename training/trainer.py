@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from heads.loading import HeadSpec, build_model, pick_device
+from newsrank.errors import TrainingInputError
 from newsrank.threads import use_torch_threads
 from training.config import TrainConfig
 from training.export import add_lora, trainable_state
@@ -62,7 +63,9 @@ def make_model(spec: HeadSpec, cfg: TrainConfig, device: torch.device) -> torch.
 
         weights = Path(cfg.init) / "adapter.safetensors"
         if cfg.method != "lora" or not weights.is_file():
-            raise ValueError(f"--init {cfg.init}: give a LoRA head directory (adapter.safetensors)")
+            raise TrainingInputError(
+                f"--init {cfg.init}: give a LoRA head directory (adapter.safetensors)"
+            )
         model.load_state_dict(load_file(str(weights)), strict=False)
     return model.to(device)
 
