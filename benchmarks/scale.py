@@ -64,12 +64,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import faiss  # noqa: E402
 import numpy as np  # noqa: E402
-from live_index import base_articles, machine  # noqa: E402
+from live_index import base_articles  # noqa: E402
 
 from indexer.build import build_index  # noqa: E402
 from indexer.demo import read_demo_news  # noqa: E402
 from indexer.passages import retrieval_text, split_passages  # noqa: E402
 from newsrank.config import IndexConfig  # noqa: E402
+from newsrank.machine import details  # noqa: E402
 
 PASSAGES_PER_ARTICLE = 3.4  # the demo news: 20,275 passages of 5,954 articles
 
@@ -403,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         base = base_vectors(args.vectors_from, demo)
         np.save(base_file, base)
     report: dict[str, Any] = {
-        "machine": machine(),
+        "machine": details(),
         "noise": args.noise,
         "base_vectors": int(len(base)),
         "sizes": [],

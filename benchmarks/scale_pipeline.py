@@ -35,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-from live_index import machine  # noqa: E402
 from scale import SampledEmbedder  # noqa: E402
 
 from evaluation.latency import pipelines, read_queries  # noqa: E402
@@ -43,6 +42,7 @@ from heads.loaders import load_heads  # noqa: E402
 from indexer.dense import Embedder  # noqa: E402
 from indexer.reader import IndexReader  # noqa: E402
 from newsrank.config import HeadsConfig  # noqa: E402
+from newsrank.machine import details  # noqa: E402
 from ranker.request import SearchRequest  # noqa: E402
 from ranker.search import Searcher  # noqa: E402
 
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             times[name] += ms
             stages[name] += st
     report = {
-        "machine": machine(),
+        "machine": details(),
         "load_average": os.getloadavg(),
         "precision": {"embedder": real.precision, "heads": heads.reranker.precision},
         "large": {
