@@ -1,0 +1,41 @@
+"""Every ``from <project module> import <name>`` in the project names something that
+exists, including the imports inside functions (the lazy ones that keep heavy libraries
+off the start-up path), which a test only runs when it reaches that function."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("newsrank", "corpora", "heads", "indexer", "ranker", "web", "training", "evaluation")
+
+
+def _project_imports() -> dict[tuple[str, str], str]:
+    """(module, name) -> the first file importing it, for every absolute ``from``
+    import of a project module in the packages, benchmarks/ and tests/."""
+    found: dict[tuple[str, str], str] = {}
+    for folder in (*PACKAGES, "benchmarks", "tests"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    if node.module.split(".")[0] in PACKAGES:
+                        for alias in node.names:
+                            found.setdefault((node.module, alias.name), str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_project_import_resolves():
+    imports = _project_imports()
+    assert len(imports) > 300  # the scan sees the project
+    broken = []
+    for (module, name), where in sorted(imports.items()):
+        target = importlib.import_module(module)
+        if name == "*" or hasattr(target, name):
+            continue
+        try:
+            importlib.import_module(f"{module}.{name}")  # a submodule
+        except ImportError:
+            broken.append(f"{where}: from {module} import {name}")
+    assert not broken, broken
