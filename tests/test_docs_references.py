@@ -54,3 +54,15 @@ def test_the_docs_name_code_and_files_that_exist():
         if not ok:
             missing.append(f"{doc}: {token}")
     assert not missing, missing
+
+
+def test_relative_links_in_the_docs_point_at_files_that_exist():
+    links = [
+        (doc, target.split("#")[0])
+        for doc in DOCS
+        for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text(encoding="utf-8"))
+        if not target.startswith(("http://", "https://", "mailto:", "#"))
+    ]
+    assert len(links) > 50
+    missing = [f"{doc.name}: {t}" for doc, t in links if not (doc.parent / t).exists()]
+    assert not missing, missing
