@@ -212,7 +212,7 @@ def test_training_reads_a_prepared_file_alone_and_caps_it(tmp_path):
 
     from training.config import TrainConfig
     from training.embed_pairs import EmbedPair, write_prepared
-    from training.embedder import training_data
+    from training.embed_sources import training_data
 
     pairs = [EmbedPair(f"q{i}", f"p{i}", f"n{i}", "ict", "news") for i in range(5)]
     path = write_prepared(tmp_path / "p.json.gz", pairs, (["v"], ["x"], [0]))

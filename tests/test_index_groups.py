@@ -128,7 +128,7 @@ def test_train_reranker_from_an_index_saves_a_head_that_loads(story_index, tmp_p
 def test_embedder_pairs_from_an_index_read_as_the_index_embeds(story_index):
     """``newsrank train embedder --data ict:INDEX``: triples in the retrievers' text form
     (``title\\npassage``), the hard negative from another article."""
-    from training.embedder import source_pairs
+    from training.embed_sources import source_pairs
 
     pairs = source_pairs(f"ict:{story_index}#5", seed=1)
     assert len(pairs) == 5
