@@ -103,7 +103,10 @@ def load_source(spec: str) -> RerankSource:
 
 
 def bm25_top(docs: list[str], queries: list[str], k: int) -> list[list[int]]:
-    """Indices of the ``k`` best BM25 documents of each query (bm25s, English stopwords)."""
+    """Indices of the ``k`` best BM25 documents of each query (bm25s, English stopwords);
+    no queries, no rows (bm25s itself fails on an empty query list)."""
+    if not queries:
+        return []
     import bm25s
 
     retriever = bm25s.BM25()
