@@ -279,3 +279,13 @@ def test_train_cli_input_errors_are_one_line_and_exit_1(argv, message, tmp_path,
     err = capsys.readouterr().err
     assert err.startswith("newsrank: error: ") and message in err and "Traceback" not in err
     assert not (tmp_path / "h").exists()
+
+
+def test_sources_without_held_out_queries_are_refused_before_a_file_is_written(tmp_path, capsys):
+    from newsrank.cli import main
+
+    prepared = tmp_path / "groups.json.gz"
+    argv = ["train", "reranker", "--data", f"scifact:{FIX / 'beir'}", "--out", str(tmp_path / "h")]
+    assert main([*argv, "--val-queries", "0", "--write-data", str(prepared)]) == 1
+    assert "leaves no validation queries" in capsys.readouterr().err
+    assert not prepared.exists() and not (tmp_path / "h").exists()

@@ -159,7 +159,9 @@ def read_prepared(path: str | Path) -> RerankData:
 
 def training_data(args: argparse.Namespace, cfg: TrainConfig) -> RerankData:
     """The groups and held-out queries of ``--data``: mined from its sources, or read
-    from one ``prepared:FILE``; capped at ``cfg.max_examples`` groups."""
+    from one ``prepared:FILE``; capped at ``cfg.max_examples`` groups. Sources that
+    leave no held-out query are refused here, before a file is written or a model
+    loaded."""
     prepared = prepared_path(args.data)
     if prepared:
         data = read_prepared(prepared)
@@ -205,6 +207,10 @@ def training_data(args: argparse.Namespace, cfg: TrainConfig) -> RerankData:
         made = make_groups(src, args.hard, args.random, cfg.seed, qids)
         counts[src.name] = len(made)
         groups += made
+    if not val and not news_val:
+        raise TrainingInputError(
+            f"--data {args.data!r} leaves no validation queries for early stopping"
+        )
     random.Random(cfg.seed).shuffle(groups)
     return RerankData(groups[: cfg.max_examples], val, news_val, counts)
 
@@ -236,11 +242,6 @@ def train(args: argparse.Namespace, cfg: TrainConfig) -> dict[str, Any]:
         lengths.append(max(len(x) for x in enc["input_ids"]))
     spec = head_spec("cross-encoder", cfg, labels=["relevance"], options={"objective": "relevance"})
     model = make_model(spec, cfg, device)
-
-    if not val and not news_val:
-        raise TrainingInputError(
-            f"--data {args.data!r} leaves no validation queries for early stopping"
-        )
 
     def evaluate(m: torch.nn.Module) -> dict[str, float]:
         """MRR of the held-out queries; with an ``ict:`` source, the mean of both sets."""
