@@ -24,6 +24,14 @@ REPLACEMENT = "\ufffd"
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
+#: A regular expression matching one character that is not whitespace as Python's
+#: ``str.strip()`` and ``str.isspace()`` see it, spelled out so that it means the same in
+#: Python's ``re`` and in the ECMA-262 dialect JSON Schema patterns use (ECMA's ``\\s``
+#: leaves out U+001C-U+001F and U+0085, which Python strips, and takes in U+FEFF, which
+#: Python keeps). A required text field must match it somewhere: the API strips its
+#: text fields and refuses what is left empty, and its description says the same.
+NOT_SPACE = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
 
 def replace_surrogates(text: str) -> str:
     """``text`` with every surrogate code point replaced by U+FFFD; same length."""

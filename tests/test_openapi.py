@@ -179,7 +179,11 @@ def _request_validator(spec: dict, path: str, method: str) -> Draft202012Validat
 @pytest.mark.parametrize(
     ("path", "good", "refused"),
     [
-        ("/api/classify", {"text": "Oil prices fell."}, [{"text": " \n\t "}, {"text": ""}]),
+        (
+            "/api/classify",
+            {"text": "Oil prices fell."},
+            [{"text": " \n\t "}, {"text": ""}, {"text": "\x1c\x85\u3000"}],
+        ),
         (
             "/api/articles",
             [{"id": "a", "title": "T", "text": "x", "date": "2020/3/9"}],

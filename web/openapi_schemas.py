@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from indexer.ingest import DATE_PATTERN
+from newsrank.text import NOT_SPACE
 
 JSON = "application/json"
 
@@ -52,7 +53,8 @@ DATE = {
     "description": "YYYY-MM-DD (or YYYY/M/D), a real calendar day",
 }
 #: a required text field: a string with at least one character that is not a space
-TEXT = {"type": "string", "pattern": r"\S"}
+#: (as ``str.strip()`` counts spaces: the server strips the field and refuses it empty)
+TEXT = {"type": "string", "pattern": NOT_SPACE}
 
 
 def schemas() -> dict[str, Any]:
