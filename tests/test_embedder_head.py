@@ -16,7 +16,13 @@ from heads.embedder import (
     sentence_model,
 )
 from heads.loading import HeadLoadError
-from training.embed_pairs import Candidate, mine_negatives, near_copy, news_candidates
+from training.embed_pairs import (
+    Candidate,
+    mine_negatives,
+    near_copy,
+    news_candidates,
+    with_negatives,
+)
 from training.export import save_embedder
 
 BACKBONE = "sentence-transformers/all-MiniLM-L6-v2"
@@ -66,9 +72,17 @@ def test_hard_negatives_never_come_from_the_same_article_or_a_copy():
         assert not near_copy(n, c.positive)
 
 
+def test_with_negatives_caps_at_the_limit_and_zero_means_none():
+    cands = [Candidate(f"q{i}", f"passage {i} about oil", f"g{i}") for i in range(6)]
+    assert len(with_negatives("ict", "t", cands, None, seed=0)) == 6
+    assert len(with_negatives("ict", "t", cands, 4, seed=0)) == 4
+    assert with_negatives("ict", "t", cands, 0, seed=0) == []
+
+
 def test_mine_negatives_returns_empty_when_nothing_qualifies():
     cands = [Candidate("cats purr", "cats purr loudly", "g")]
     assert mine_negatives(cands, [("g", "cats purr loudly"), ("g", "dogs")], seed=0) == [""]
+    assert mine_negatives([], [("g", "cats purr loudly")], seed=0) == []
 
 
 @pytest.fixture(scope="module")

@@ -270,6 +270,7 @@ def test_reranker_trains_on_the_groups_another_run_prepared(tmp_path):
         (["embedder", "--data", "prepared:/no/such.json.gz"], "cannot be read"),
         (["embedder", "--data", "prepared:/no/such.json.gz,news#5"], "give it alone"),
         (["reranker", "--data", "scifact:/no/such/dir"], "/no/such/dir"),
+        (["embedder", "--data", "news#5", "--val-queries", "0"], "--val-queries 0"),
     ],
 )
 def test_train_cli_input_errors_are_one_line_and_exit_1(argv, message, tmp_path, capsys):

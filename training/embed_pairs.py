@@ -133,6 +133,8 @@ def mine_negatives(
     """A hard negative for each candidate: one of the top-``depth`` BM25 hits of its
     query in ``pool`` (``(group, text)`` pairs), drawn at random among those from another
     group that are not near-copies of the positive; ``""`` where none qualifies."""
+    if not candidates:
+        return []
     import bm25s
 
     rng = random.Random(seed)
@@ -161,12 +163,12 @@ def with_negatives(
     seed: int,
     pool: Sequence[tuple[str, str]] | None = None,
 ) -> list[EmbedPair]:
-    """Up to ``limit`` candidates (a seeded sample), each with a mined hard negative
-    from ``pool`` (default: the positives of all ``candidates``)."""
+    """Up to ``limit`` candidates (a seeded sample; None: all of them), each with a mined
+    hard negative from ``pool`` (default: the positives of all ``candidates``)."""
     rng = random.Random(seed)
     chosen = list(candidates)
     rng.shuffle(chosen)
-    chosen = chosen[:limit] if limit else chosen
+    chosen = chosen if limit is None else chosen[:limit]
     pool = pool if pool is not None else [(c.group, c.positive) for c in candidates]
     negatives = mine_negatives(chosen, pool, seed=seed)
     return [EmbedPair(c.query, c.positive, n, kind, source) for c, n in zip(chosen, negatives)]

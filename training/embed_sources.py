@@ -90,7 +90,7 @@ def source_pairs(spec: str, seed: int, n_words: int = 200) -> list[EmbedPair]:
         kinds = ("headline", "ict", "lead") if kind == "news" else ("headline", "ict")
         return [p for k in kinds for p in with_negatives(k, kind, cands[k], limit, seed)]
     if kind == "ict":
-        return index_pairs(path, limit or 1000, seed)
+        return index_pairs(path, 1000 if limit is None else limit, seed)
     if kind == "agnews":
         return with_negatives("headline", kind, agnews_candidates(path), limit, seed)
     if kind == "squad":
@@ -196,6 +196,11 @@ def training_data(
     if prepared:
         pairs, validation = read_prepared(prepared)
     else:
+        if args.val_queries < 1:
+            raise TrainingInputError(
+                f"--val-queries {args.val_queries}: early stopping needs held-out queries; "
+                "give at least 1 (300 is the default)"
+            )
         pairs = []
         for spec in (s.strip() for s in args.data.split(",") if s.strip()):
             pairs += source_pairs(spec, cfg.seed, args.passage_words)
