@@ -56,7 +56,14 @@ from evaluation.eval_index import open_eval_set, open_searcher, search_config
 from evaluation.latency import percentiles
 from evaluation.options import fusion_name
 from evaluation.pair_scoring import CachedScorer, load_reranker
-from evaluation.scoring import Run, measure, rerank_vs_hybrid, significance, write_trec
+from evaluation.scoring import (
+    Run,
+    measure,
+    rerank_vs_best,
+    rerank_vs_hybrid,
+    significance,
+    write_trec,
+)
 from newsrank.config import HeadsConfig, SearchConfig
 from newsrank.errors import NewsrankError
 from newsrank.protocols import PairScorer
@@ -81,6 +88,8 @@ class RetrievalResult:
     stages: dict[str, dict[str, float]]
     p_values: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> metric -> p
     p_rerank_vs_hybrid: dict[str, float] = field(default_factory=dict)  # metric -> p
+    # the best single stage by nDCG@10, rerank's difference to it, and paired p per metric
+    rerank_vs_best: dict = field(default_factory=dict)
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> mean/p50/p95
     rerank_curve: list[dict[str, float]] = field(default_factory=list)
     published: dict[str, float] = field(default_factory=dict)  # stage -> nDCG@10
@@ -328,13 +337,15 @@ def evaluate_collection(
         weights,
         fusion_weights,
     )
+    measured = measure(qrels, runs)
     result = RetrievalResult(
         collection=f"{collection.name}-{half}" if half else collection.name,
         n_queries=len(queries),
         n_docs=len(collection.corpus),
-        stages=measure(qrels, runs),
+        stages=measured,
         p_values=significance(qrels, runs),
         p_rerank_vs_hybrid=rerank_vs_hybrid(qrels, runs),
+        rerank_vs_best=rerank_vs_best(qrels, runs, measured),
         latency_ms={s: _latency(v) for s, v in lat.items()},
         published=PUBLISHED.get(collection.name, {}),
         index_dir=str(index_dir),

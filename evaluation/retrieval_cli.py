@@ -121,6 +121,7 @@ def _retrieval(args: argparse.Namespace) -> int:
             "stages",
             "p_values",
             "p_rerank_vs_hybrid",
+            "rerank_vs_best",
             "published",
             "rerank_curve",
             "rerank_weights",

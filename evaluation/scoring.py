@@ -62,6 +62,40 @@ def rerank_vs_hybrid(qrels: dict[str, dict[str, int]], runs: dict[str, Run]) -> 
     return significance(qrels, pair, baseline="hybrid").get("rerank", {})
 
 
+#: the stages the pipeline's rerank stage is measured against (each one on its own)
+SINGLE_STAGES = ("bm25", "dense", "hybrid")
+
+
+def best_single_stage(stages: dict[str, dict[str, float]], metric: str = "ndcg@10") -> str | None:
+    """The first-stage ranking (of :data:`SINGLE_STAGES`) with the highest ``metric``;
+    the earlier one of a tie.
+
+    >>> best_single_stage({"bm25": {"ndcg@10": 0.9}, "dense": {"ndcg@10": 0.7}})
+    'bm25'
+    >>> best_single_stage({"rerank": {"ndcg@10": 0.9}}) is None
+    True
+    """
+    present = [s for s in SINGLE_STAGES if s in stages]
+    return max(present, key=lambda s: stages[s][metric]) if present else None
+
+
+def rerank_vs_best(
+    qrels: dict[str, dict[str, int]], runs: dict[str, Run], stages: dict[str, dict[str, float]]
+) -> dict:
+    """Is the pipeline at or above its best single stage? ``{"stage": the best of bm25,
+    dense and hybrid by nDCG@10, "delta": rerank minus it, "p": metric -> paired p}``;
+    empty without a rerank run or a single stage."""
+    best = best_single_stage(stages)
+    if "rerank" not in runs or best is None:
+        return {}
+    pair = {best: runs[best], "rerank": runs["rerank"]}
+    return {
+        "stage": best,
+        "delta": round(stages["rerank"]["ndcg@10"] - stages[best]["ndcg@10"], 4),
+        "p": significance(qrels, pair, baseline=best).get("rerank", {}),
+    }
+
+
 def read_trec(path: str | Path) -> Run:
     """A TREC run file (``qid Q0 docid rank score name``) back as {qid: {docid: score}}."""
     run: Run = {}

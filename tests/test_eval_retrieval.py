@@ -144,6 +144,7 @@ def test_rerank_with_injected_scorer(tiny, cache, embedder):
     assert r.stages["rerank"] == {"ndcg@10": 1.0, "mrr@10": 1.0, "recall@100": 1.0, "map": 1.0}
     assert set(r.p_values) == {"hybrid", "rerank"}
     assert set(r.p_rerank_vs_hybrid) == {"ndcg@10", "mrr@10", "recall@100", "map"}
+    assert r.rerank_vs_best["stage"] in ("bm25", "hybrid") and r.rerank_vs_best["delta"] >= 0
     assert [c["depth"] for c in r.rerank_curve] == [10, 30, 50, 100]
     assert all(c["ndcg@10"] == 1.0 for c in r.rerank_curve)
 
@@ -404,3 +405,28 @@ def test_rerank_vs_hybrid_is_a_paired_t_test_and_runs_round_trip(tmp_path):
 
     scoring.write_trec(rerank, tmp_path / "run.trec", "rerank")
     assert scoring.read_trec(tmp_path / "run.trec") == rerank
+
+
+def test_rerank_vs_best_tests_against_the_best_single_stage():
+    """The pipeline is measured against whichever first stage is best on the collection
+    (here dense, ahead of BM25 and hybrid), with a paired t-test against that one."""
+    from scipy.stats import ttest_rel
+
+    qrels = {"q1": {"d1": 1}, "q2": {"d2": 1}, "q3": {"d3": 1}}
+    first = {q: {f"d{q[1]}": 2.0, "x": 1.0} for q in qrels}  # every relevant one first
+    second = {q: {"x": 2.0, f"d{q[1]}": 1.0} for q in qrels}  # every one second
+    rerank = {"q1": first["q1"], "q2": second["q2"], "q3": second["q3"]}
+    runs = {"bm25": second, "dense": first, "hybrid": second, "rerank": rerank}
+    stages = scoring.measure(qrels, runs)
+    best = scoring.rerank_vs_best(qrels, runs, stages)
+    at2 = 1 / math.log2(3)
+    assert best["stage"] == "dense"
+    assert best["delta"] == pytest.approx(stages["rerank"]["ndcg@10"] - 1.0, abs=1e-4)
+    expected = ttest_rel([1.0, at2, at2], [1.0, 1.0, 1.0]).pvalue
+    assert best["p"]["ndcg@10"] == pytest.approx(expected, abs=1e-4)
+    assert scoring.rerank_vs_best(qrels, {"bm25": second}, stages) == {}
+    from evaluation.report import retrieval_table, versus_best
+
+    data = {"stages": stages, "rerank_vs_best": best}
+    assert versus_best(data).startswith(f"{best['delta']:+.3f} (dense, p = ")
+    assert "rerank vs the best single stage (dense): " in retrieval_table(data)
