@@ -21,7 +21,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from indexer.lexical import Hits
+from indexer.hits import Hits
 from newsrank.config import DENSE_KINDS
 from newsrank.precision import autocast, resolve_with_int8
 

@@ -26,9 +26,8 @@ and rank-bm25 stay as references only: the tests check that our scores equal the
 a corpus without deletions (all five bm25s methods: "lucene", "robertson", "atire",
 "bm25l", "bm25+", same formulas and delta as bm25s), and the benchmark times them.
 
-The default variant is Lucene's (idf = log(1 + (N - n + 0.5) / (n + 0.5)), never
-negative). Its term-frequency part is ``tf / (tf + k1 * (1 - b + b * len / avglen))``,
-which is rank-bm25's BM25Okapi term divided by the constant ``k1 + 1``. A query term
+The formulas themselves (idf, the term-frequency part, length normalisation; Lucene's
+variant by default) are pure functions in :mod:`indexer.bm25_formulas`. A query term
 repeated in the query counts once per occurrence, as in bm25s and rank-bm25.
 
 >>> index = BM25Index()
@@ -78,90 +77,22 @@ True
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from indexer import topk
 from indexer.analysis import Tokenizer
+from indexer.bm25_formulas import SCORES_ABSENT, TermStats, check_method, idf, length_norm, tf_part
+from indexer.hits import Hits
 from indexer.postings import Postings
 
-METHODS = ("lucene", "robertson", "atire", "bm25l", "bm25+")
 #: the settings file of a saved index, and the format written there
 SETTINGS_FILE = "newsrank_bm25.json"
 FORMAT = "newsrank-postings-1"
 #: the per-term bounds cached by one index, at most (then the cache starts over)
 _TERM_CACHE = 100_000
-
-
-@dataclass(frozen=True, eq=False)
-class Hits:
-    """Passage ids and scores, best first; equal when both arrays are (dtype included)."""
-
-    ids: np.ndarray
-    scores: np.ndarray
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Hits):
-            return NotImplemented
-        return all(
-            a.dtype == b.dtype and np.array_equal(a, b)
-            for a, b in ((self.ids, other.ids), (self.scores, other.scores))
-        )
-
-
-@dataclass(frozen=True)
-class TermStats:
-    """The collection statistics BM25 needs for a query's terms: live passages ``n``,
-    their total token count, and each term's document frequency (live passages).
-
-    One index reports its own (:meth:`BM25Index.term_stats`); the shards of a sharded
-    index report theirs and the coordinator adds them up (:meth:`sum`).
-
-    >>> TermStats.sum([TermStats(2, 6, {"oil": 1}), TermStats(3, 9, {"oil": 2, "gas": 1})])
-    TermStats(n=5, total_length=15, df={'oil': 3, 'gas': 1})
-    >>> TermStats(5, 15, {}).avg_length
-    3.0
-    """
-
-    n: int
-    total_length: int
-    df: dict[str, int]
-
-    @property
-    def avg_length(self) -> float:
-        return self.total_length / self.n if self.n else 0.0
-
-    @staticmethod
-    def sum(parts: Sequence[TermStats]) -> TermStats:
-        df: dict[str, int] = {}
-        for part in parts:
-            for term, count in part.df.items():
-                df[term] = df.get(term, 0) + int(count)
-        return TermStats(sum(int(p.n) for p in parts), sum(int(p.total_length) for p in parts), df)
-
-    def to_dict(self) -> dict:
-        return {"n": self.n, "total_length": self.total_length, "df": dict(self.df)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TermStats:
-        return cls(int(data["n"]), int(data["total_length"]), dict(data["df"]))
-
-
-def _idf(method: str, df: int, n: int) -> float:
-    """bm25s's idf formulas (bm25s.scoring._score_idf_*), ``df >= 1``."""
-    if method == "lucene":
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-    if method == "robertson":
-        return math.log(max(1.0, (n - df + 0.5) / (df + 0.5)))
-    if method == "atire":
-        return math.log(n / df)
-    if method == "bm25l":
-        return math.log((n + 1) / (df + 0.5))
-    return math.log((n + 1) / df)  # bm25+
 
 
 class BM25Index:
@@ -177,11 +108,7 @@ class BM25Index:
         stopwords: bool = True,
         delta: float = 0.5,
     ) -> None:
-        if method not in METHODS:
-            raise ValueError(
-                f"method={method!r}: choose 'lucene', 'robertson', 'atire', 'bm25l' or 'bm25+'"
-            )
-        self.method, self.k1, self.b, self.delta = method, k1, b, delta
+        self.method, self.k1, self.b, self.delta = check_method(method), k1, b, delta
         self.tokenizer = Tokenizer(stem=stem, stopwords=stopwords)
         self._segments: list[Postings] = []
         self._live: list[np.ndarray | None] = []
@@ -269,21 +196,13 @@ class BM25Index:
         #: the token count of the live passages (their share of the collection's length)
         self.total_length = int(lengths[alive].sum()) if self.n_live else 0
         # Per passage: 1 - b + b * len / avglen, the length normalisation of every variant.
-        self._norm = 1 - self.b + self.b * lengths / (self.avg_length or 1.0)
+        self._norm = length_norm(lengths, self.avg_length, self.b)
         self._term_info = {}
         self._indexed = True
 
     def _tf_part(self, tf: np.ndarray, norm: np.ndarray | float) -> np.ndarray:
-        """bm25s.scoring._score_tfc_* (``norm`` = 1 - b + b * len / avglen)."""
-        k1, delta = self.k1, self.delta
-        if self.method in ("lucene", "robertson"):
-            return tf / (k1 * norm + tf)
-        if self.method == "atire":
-            return tf * (k1 + 1) / (tf + k1 * norm)
-        if self.method == "bm25l":
-            c = tf / norm
-            return (k1 + 1) * (c + delta) / (k1 + c + delta)
-        return (k1 + 1) * tf / (k1 * norm + tf) + delta  # bm25+
+        """:func:`indexer.bm25_formulas.tf_part` with this index's settings."""
+        return tf_part(self.method, tf, norm, self.k1, self.delta)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage slot for ``query`` (float32; deleted slots 0)."""
@@ -332,13 +251,13 @@ class BM25Index:
         """The length normalisation of passages ``ids``, as :meth:`scores_of_tokens` has it."""
         if stats is None:
             return self._norm[ids]
-        return 1 - self.b + self.b * self._lengths[ids] / (stats.avg_length or 1.0)
+        return length_norm(self._lengths[ids], stats.avg_length, self.b)
 
     def _query_terms(self, counts: dict[str, int], stats: TermStats | None) -> list | None:
         """(count, idf, parts, bound) of each query term scoring here, in ``counts``'
         order; None where pruning would not be exact (a negative idf)."""
         n_live = self.n_live if stats is None else stats.n
-        avg = (self.avg_length if stats is None else stats.avg_length) or 1.0
+        avg = self.avg_length if stats is None else stats.avg_length
         terms = []
         for term, count in counts.items():
             parts = self._parts(term)
@@ -349,12 +268,12 @@ class BM25Index:
                 df = stats.df.get(term, 0)
             if df == 0:
                 continue  # deleted here, or unknown to the collection's statistics
-            idf = _idf(self.method, df, n_live)
-            if not idf >= 0:
+            weight = idf(self.method, df, n_live)
+            if not weight >= 0:
                 return None
-            norm = min(1 - self.b + self.b * min_len / avg, 1 - self.b + self.b * max_len / avg)
-            bound = count * idf * float(self._tf_part(np.float64(max_tf), norm))
-            terms.append((count, idf, parts, bound))
+            norm = float(length_norm(np.array([min_len, max_len]), avg, self.b).min())
+            bound = count * weight * float(self._tf_part(np.float64(max_tf), norm))
+            terms.append((count, weight, parts, bound))
         return terms
 
     def term_stats(self, tokens: Sequence[str]) -> TermStats:
@@ -377,17 +296,17 @@ class BM25Index:
         n_live = self.n_live if stats is None else stats.n
         norm = self._norm
         if stats is not None:
-            norm = 1 - self.b + self.b * self._lengths / (stats.avg_length or 1.0)
+            norm = length_norm(self._lengths, stats.avg_length, self.b)
         absent = 0.0  # bm25l, bm25+: the score of a passage without the term is not 0
         for term, count in counts.items():
             gathered = self._gather(term)
             df = sum(len(d) for d, _ in gathered) if stats is None else stats.df.get(term, 0)
             if df == 0:
                 continue  # unknown to the live passages, as in a fresh index of them
-            idf = _idf(self.method, df, n_live)
+            weight = idf(self.method, df, n_live)
             zero = 0.0
-            if self.method in ("bm25l", "bm25+"):
-                zero = idf * float(self._tf_part(np.zeros(1), 1.0)[0])
+            if self.method in SCORES_ABSENT:
+                zero = weight * float(self._tf_part(np.zeros(1), 1.0)[0])
                 absent += count * zero
             if not gathered:
                 continue  # in other shards only
@@ -397,7 +316,7 @@ class BM25Index:
             else:
                 idx = np.concatenate([g[0] for g in gathered])
                 tfs = np.concatenate([g[1] for g in gathered])
-            part = idf * self._tf_part(tfs.astype(np.float64), norm[idx])
+            part = weight * self._tf_part(tfs.astype(np.float64), norm[idx])
             scores[idx] += (count * (part - zero)).astype(np.float32)
         if absent:
             if self._live_all is None:
@@ -443,7 +362,7 @@ class BM25Index:
         counts: dict[str, int] = {}
         for t in tokens:
             counts[t] = counts.get(t, 0) + 1
-        exact = self.method not in ("bm25l", "bm25+") and self.k1 >= 0 and 0 <= self.b <= 1
+        exact = self.method not in SCORES_ABSENT and self.k1 >= 0 and 0 <= self.b <= 1
         if k > 0 and exact and (prune or (prune is None and 4 * k < self.n_live)):
             terms = self._query_terms(counts, stats)
             if terms is not None:
@@ -465,8 +384,9 @@ class BM25Index:
             mask = np.asarray(mask, dtype=bool)
 
         def weigh(j: int, ids: np.ndarray, tfs: np.ndarray) -> np.ndarray:
-            count, idf, _, _ = terms[j]
-            return count * (idf * self._tf_part(tfs.astype(np.float64), self._norm_of(ids, stats)))
+            count, weight, _, _ = terms[j]
+            norm = self._norm_of(ids, stats)
+            return count * (weight * self._tf_part(tfs.astype(np.float64), norm))
 
         postings = sum(len(p[1]) for t in terms for p in t[2])
         allowed = None if mask is None else np.count_nonzero(mask)
@@ -479,11 +399,11 @@ class BM25Index:
             parts = [t[2] for t in terms]
             cand, read = topk.maxscore(parts, bounds, k, weigh, mask, size=len(self))
         scores = np.zeros(len(cand), dtype=np.float32)
-        for count, idf, parts, _ in terms:
+        for count, weight, parts, _ in terms:
             tfs = topk.lookup(parts, cand)
             hit = np.flatnonzero(tfs)
             idx = cand[hit]
-            part = idf * self._tf_part(tfs[hit].astype(np.float64), self._norm_of(idx, stats))
+            part = weight * self._tf_part(tfs[hit].astype(np.float64), self._norm_of(idx, stats))
             scores[hit] += (count * part).astype(np.float32)
         ids, top = topk.select(cand, scores, k)
         return Hits(ids=ids, scores=top), read + len(cand) * len(terms)

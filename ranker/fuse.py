@@ -38,7 +38,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from indexer.lexical import Hits
+from indexer.hits import Hits
 from newsrank.config import SearchConfig
 from ranker.ranking import ArticleScore, Ranking, StageScore
 

@@ -13,7 +13,8 @@ from typing import Protocol
 import numpy as np
 
 from indexer.dense import DenseIndex
-from indexer.lexical import BM25Index, Hits
+from indexer.hits import Hits
+from indexer.lexical import BM25Index
 
 
 class QueryEncoder(Protocol):

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from indexer.lexical import Hits, TermStats
+from indexer.bm25_formulas import TermStats
+from indexer.hits import Hits
 from indexer.reader import IndexReader
 from indexer.shard_commit import ShardCommit
 from indexer.shards import ShardLayout

@@ -13,7 +13,7 @@ candidates, with the heads loaded once, in the coordinator.
 A query, per stage:
 
 - **bm25**, two rounds as Elasticsearch's ``dfs_query_then_fetch``: every shard reports
-  its :class:`indexer.lexical.TermStats` for the query's terms (live passages, their
+  its :class:`indexer.bm25_formulas.TermStats` for the query's terms (live passages, their
   total length, each term's document frequency); the coordinator adds them up and every
   shard scores its passages with the sums and returns its ``depth`` best. Scores are
   then those of one index holding every shard's passages.
@@ -52,8 +52,9 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import Tokenizer
+from indexer.bm25_formulas import TermStats
 from indexer.dense import Embedder
-from indexer.lexical import Hits, TermStats
+from indexer.hits import Hits
 from indexer.manifest import Manifest
 from indexer.reader import (
     CommitDuplicates,

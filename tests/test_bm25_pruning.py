@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer import topk
-from indexer.lexical import BM25Index, Hits, TermStats
+from indexer.bm25_formulas import TermStats
+from indexer.hits import Hits
+from indexer.lexical import BM25Index
 from indexer.postings import Postings
 
 VOCAB = [f"w{i}" for i in range(12)]

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.lexical import Hits
+from indexer.hits import Hits
 from newsrank.config import SearchConfig
 from ranker.fuse import StageScore, aggregate, article_stage_scores, fuse, linear, minmax, rrf
 

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi, BM25Plus
 
 from indexer.analysis import Tokenizer
+from indexer.bm25_formulas import METHODS
 from indexer.bm25_reference import LuceneIdfOkapi
-from indexer.lexical import METHODS, BM25Index
+from indexer.lexical import BM25Index
 from indexer.postings import Postings
 
 CORPUS = [
