@@ -71,15 +71,15 @@ def recall_at_100(ranked: list[str], qrels: dict[str, int]) -> float:
 
 
 def _passages(corpus: dict[str, tuple[str, str]]) -> list[list[str]]:
-    from indexer.passages import retrieval_text, split_passages
+    from types import SimpleNamespace
+
+    from indexer.passages import article_passages
     from newsrank.config import IndexConfig
 
-    cfg = IndexConfig()
-    return [
-        [doc, retrieval_text(title, text[s:e])]
-        for doc, (title, text) in corpus.items()
-        for s, e in split_passages(text, cfg.passage_words, cfg.passage_overlap)
-    ]
+    docs = [SimpleNamespace(title=title, text=text) for title, text in corpus.values()]
+    spans, texts = article_passages(docs, IndexConfig())
+    owners = [doc for doc, windows in zip(corpus, spans, strict=True) for _ in windows]
+    return [[doc, text] for doc, text in zip(owners, texts, strict=True)]
 
 
 def pack(args: argparse.Namespace) -> int:

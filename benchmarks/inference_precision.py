@@ -44,7 +44,7 @@ import numpy as np  # noqa: E402
 from evaluation.latency import pipelines, read_queries, time_pipeline  # noqa: E402
 from indexer.demo import read_demo_news  # noqa: E402
 from indexer.dense import Embedder  # noqa: E402
-from indexer.passages import retrieval_text, split_passages  # noqa: E402
+from indexer.passages import passage_texts  # noqa: E402
 from newsrank.config import HeadsConfig, IndexConfig  # noqa: E402
 from newsrank.machine import cpu_name  # noqa: E402
 from newsrank.precision import has_vnni, int8_available, native_bf16  # noqa: E402
@@ -59,10 +59,7 @@ QUESTION = "who agreed to cut oil production?"
 def sample_passages(n: int, seed: int = 0) -> list[str]:
     """``n`` passages of the demo news, drawn with a fixed seed."""
     config = IndexConfig()
-    texts = []
-    for article in read_demo_news().articles:
-        spans = split_passages(article.text, config.passage_words, config.passage_overlap)
-        texts += [retrieval_text(article.title, article.text[s:e]) for s, e in spans]
+    texts = passage_texts(read_demo_news().articles, config)
     return random.Random(seed).sample(texts, n)
 
 

@@ -76,7 +76,7 @@ from evaluation.report import provenance  # noqa: E402
 from indexer.article import Article  # noqa: E402
 from indexer.build import build_index  # noqa: E402
 from indexer.demo import read_demo_news  # noqa: E402
-from indexer.passages import retrieval_text, split_passages  # noqa: E402
+from indexer.passages import passage_texts  # noqa: E402
 from indexer.reader import IndexReader  # noqa: E402
 from indexer.writer import IndexWriter  # noqa: E402
 from newsrank.config import IndexConfig  # noqa: E402
@@ -278,11 +278,7 @@ def real_embedder_cost(demo: list[Article]) -> dict:
     )
     load_s = time.perf_counter() - t
     articles = demo[:: max(1, len(demo) // BATCH)][:BATCH]
-    texts = [
-        retrieval_text(a.title, a.text[s:e])
-        for a in articles
-        for s, e in split_passages(a.text, config.passage_words, config.passage_overlap)
-    ]
+    texts = passage_texts(articles, config)
     embedder.encode(texts[:16])  # warm-up
     t = time.perf_counter()
     embedder.encode(texts)

@@ -207,7 +207,8 @@ def ray_build(articles) -> dict:
     import torch
 
     from indexer.dense import Embedder
-    from indexer.distributed import embed_on_ray, passage_texts
+    from indexer.distributed import embed_on_ray
+    from indexer.passages import passage_texts
     from newsrank.config import IndexConfig
 
     config = IndexConfig()

@@ -7,10 +7,11 @@ every passage of its articles on the cluster (:func:`embed_on_ray`), then writes
 index (or its shards) as usual with a :class:`PrecomputedEmbedder` that answers from
 those vectors: the writers, postings, labels and commits are unchanged, only the
 embedding, the cost of a build, is spread over the workers. The texts embedded are the
-writer's own (:func:`passage_texts`: the same windows, title first). With the heads on,
-the articles are then labelled on the cluster too (:func:`enrich_on_ray`: topic and
-entities, as :func:`indexer.enrich.enrich` computes them), and the writers are given
-a :class:`PrecomputedClassifier` and a :class:`PrecomputedTagger` answering from them.
+writer's own: :func:`indexer.passages.passage_texts`, the one function that splits an
+article for the index. With the heads on, the articles are then labelled on the cluster
+too (:func:`enrich_on_ray`: topic and entities, as :func:`indexer.enrich.enrich`
+computes them), and the writers are given a :class:`PrecomputedClassifier` and a
+:class:`PrecomputedTagger` answering from them.
 
 ``import ray`` happens in :func:`require_ray`, never at import of this module.
 """
@@ -20,14 +21,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from indexer.article import Article
-from indexer.passages import retrieval_text, split_passages
 from newsrank.config import HeadsConfig, IndexConfig
 from newsrank.errors import NewsrankError
 from newsrank.protocols import Tagger, TopicClassifier
@@ -69,21 +69,6 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> Any:
             configure_logging=False,
         )
     return ray
-
-
-def passage_texts(articles: Iterable[Article], config: IndexConfig) -> list[str]:
-    """The texts the index writer embeds for ``articles``: each passage window of the
-    text, after the title (``indexer.writer``).
-
-    >>> a = Article(id="1", title="Oil", text="Prices fell.")
-    >>> passage_texts([a], IndexConfig())
-    ['Oil\\nPrices fell.']
-    """
-    return [
-        retrieval_text(a.title, a.text[s:e])
-        for a in articles
-        for s, e in split_passages(a.text, config.passage_words, config.passage_overlap)
-    ]
 
 
 class _EmbedBatch:

@@ -55,7 +55,7 @@ from indexer.manifest import (
     read_manifest,
 )
 from indexer.merge_policy import LogMergePolicy, MergePolicy
-from indexer.passages import retrieval_text, split_passages
+from indexer.passages import article_passages
 from indexer.postings import Postings
 from indexer.segment import (
     SegmentData,
@@ -295,14 +295,7 @@ class IndexWriter:
             )
             timings["enrich"] = time.perf_counter() - t
         t = time.perf_counter()
-        spans = [
-            split_passages(a.text, config.passage_words, config.passage_overlap) for a in articles
-        ]
-        texts = [
-            retrieval_text(a.title, a.text[s:e])
-            for a, article_spans in zip(articles, spans)
-            for s, e in article_spans
-        ]
+        spans, texts = article_passages(articles, config)
         timings["split"] = time.perf_counter() - t
         t = time.perf_counter()
         tokenizer = Tokenizer()

@@ -162,7 +162,8 @@ def test_a_commit_reaches_the_actors(ray_session, tmp_path, news_articles, fp32_
 def test_ray_data_embeds_the_passages_as_one_process_does(ray_session, news_articles, tmp_path):
     pytest.importorskip("pyarrow")  # Ray Data's format
     from indexer.dense import Embedder
-    from indexer.distributed import embed_on_ray, passage_texts
+    from indexer.distributed import embed_on_ray
+    from indexer.passages import passage_texts
     from newsrank.config import IndexConfig
 
     config = IndexConfig(embed_precision="fp32")

@@ -87,7 +87,8 @@ def run_build(args: argparse.Namespace) -> int:
     articles = report.articles
     embedder = None
     if args.ray_workers > 0:
-        from indexer.distributed import embed_on_ray, enrich_on_ray, passage_texts
+        from indexer.distributed import embed_on_ray, enrich_on_ray
+        from indexer.passages import passage_texts
 
         try:
             embedder = embed_on_ray(
