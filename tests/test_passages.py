@@ -32,3 +32,25 @@ def test_bad_overlap_raises():
 def test_title_counts_in_every_passage():
     assert retrieval_text("Title", "body") == "Title\nbody"
     assert retrieval_text("Title", "") == "Title"
+
+
+def test_the_writer_embeds_exactly_the_passages_passage_texts_gives(tmp_path, news_articles):
+    """A Ray build embeds ``passage_texts`` on the cluster and hands the writer the
+    vectors (``PrecomputedEmbedder``, which refuses any other text): a build from them
+    succeeds without a model, and every passage the index stores is one of them."""
+    import numpy as np
+
+    from indexer.build import build_index
+    from indexer.distributed import PrecomputedEmbedder
+    from indexer.passages import passage_texts
+    from indexer.reader import IndexReader
+    from newsrank.config import IndexConfig
+
+    config = IndexConfig(passage_words=20, passage_overlap=5)  # several passages an article
+    texts = passage_texts(news_articles, config)
+    rng = np.random.default_rng(0)
+    vectors = {t: rng.standard_normal(8).astype(np.float32) for t in texts}
+    embedder = PrecomputedEmbedder(vectors, config.embedder, "fp32")
+    build_index(news_articles, tmp_path / "idx", config, embedder=embedder, progress=False)
+    reader = IndexReader.open(tmp_path / "idx")
+    assert len(reader.bm25) == len(texts) > len(news_articles)
