@@ -42,6 +42,7 @@ from pathlib import Path
 
 from indexer.passages import retrieval_text, split_passages
 from training.prepared import read_record, write_record
+from training.rerank_groups import bm25_top
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'A-Z0-9(])")
 _WORD = re.compile(r"\w+")
@@ -133,23 +134,13 @@ def mine_negatives(
     """A hard negative for each candidate: one of the top-``depth`` BM25 hits of its
     query in ``pool`` (``(group, text)`` pairs), drawn at random among those from another
     group that are not near-copies of the positive; ``""`` where none qualifies."""
-    if not candidates:
-        return []
-    import bm25s
-
     rng = random.Random(seed)
     texts = [t for _, t in pool]
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
-    k = min(depth + 5, len(texts))
-    tokens = bm25s.tokenize([c.query for c in candidates], stopwords="en", show_progress=False)
-    hits, _ = retriever.retrieve(tokens, k=k, show_progress=False, n_threads=1)
+    hits = bm25_top(texts, [c.query for c in candidates], depth + 5)
     out = []
     for c, row in zip(candidates, hits):
         ok = [
-            texts[i]
-            for i in row[:k]
-            if pool[i][0] != c.group and not near_copy(texts[i], c.positive)
+            texts[i] for i in row if pool[i][0] != c.group and not near_copy(texts[i], c.positive)
         ][:depth]
         out.append(rng.choice(ok) if ok else "")
     return out
