@@ -88,26 +88,25 @@ def retrieval_table(data: dict) -> str:
 
 def versus_best(data: dict) -> str:
     """The overview's cell for the pipeline against its best single stage: the
-    difference in nDCG@10, the stage, and the paired p where the run recorded one.
+    difference in nDCG@10, the stage, and the paired p where the run recorded one
+    (``rerank_vs_best``; runs before it have none).
 
-    >>> versus_best({"stages": {"bm25": {"ndcg@10": 0.92}, "rerank": {"ndcg@10": 0.90}}})
+    >>> stages = {"bm25": {"ndcg@10": 0.92}, "rerank": {"ndcg@10": 0.90}}
+    >>> versus_best({"stages": stages})
     '-0.020 (bm25)'
-    >>> versus_best({"stages": {}, "rerank_vs_best": {"stage": "dense", "delta": 0.01,
-    ...     "p": {"ndcg@10": 0.04}}})
-    '+0.010 (dense, p = 0.0400)'
+    >>> versus_best({"stages": stages, "rerank_vs_best": {"stage": "bm25", "p": {"ndcg@10": 0.04}}})
+    '-0.020 (bm25, p = 0.0400)'
     >>> versus_best({"stages": {"bm25": {"ndcg@10": 0.5}}})
     ''
     """
-    best = data.get("rerank_vs_best") or {}
-    if best:
-        p = best.get("p", {}).get("ndcg@10")
-        where = best["stage"] + (f", p = {_fmt_p(p)}" if isinstance(p, (int, float)) else "")
-        return f"{best['delta']:+.3f} ({where})"
     stages = data.get("stages", {})
     stage = best_single_stage(stages)
     if stage is None or "rerank" not in stages:
         return ""
-    return f"{stages['rerank']['ndcg@10'] - stages[stage]['ndcg@10']:+.3f} ({stage})"
+    delta = stages["rerank"]["ndcg@10"] - stages[stage]["ndcg@10"]
+    p = (data.get("rerank_vs_best") or {}).get("p", {}).get("ndcg@10")
+    where = stage + (f", p = {_fmt_p(p)}" if isinstance(p, (int, float)) else "")
+    return f"{delta:+.3f} ({where})"
 
 
 def _plt():
