@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 import sys
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newsrank.errors import QueryError
 from newsrank.text import NOT_SPACE, REPLACEMENT, replace_surrogates
+from web.params import text_field
 
 _NOT_SPACE = re.compile(NOT_SPACE)
 
@@ -47,11 +50,6 @@ def test_replace_surrogates_keeps_length_and_leaves_no_surrogate(text):
 
 def test_the_api_refuses_a_text_field_of_only_python_whitespace():
     """The server side of the agreement: ``web.params.text_field`` strips as Python does."""
-    import pytest
-
-    from newsrank.errors import QueryError
-    from web.params import text_field
-
     with pytest.raises(QueryError, match="empty"):
         text_field({"text": "\x1c\x85\u3000"}, "text", 100)
     assert text_field({"text": "\ufeffoil"}, "text", 100) == "\ufeffoil"
