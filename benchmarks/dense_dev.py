@@ -71,14 +71,13 @@ def recall_at_100(ranked: list[str], qrels: dict[str, int]) -> float:
 
 
 def _passages(corpus: dict[str, tuple[str, str]]) -> list[list[str]]:
-    from types import SimpleNamespace
-
+    from indexer.article import Article
     from indexer.passages import article_passages
     from newsrank.config import IndexConfig
 
-    docs = [SimpleNamespace(title=title, text=text) for title, text in corpus.values()]
+    docs = [Article(doc, title, text) for doc, (title, text) in corpus.items()]
     spans, texts = article_passages(docs, IndexConfig())
-    owners = [doc for doc, windows in zip(corpus, spans, strict=True) for _ in windows]
+    owners = [a.id for a, windows in zip(docs, spans, strict=True) for _ in windows]
     return [[doc, text] for doc, text in zip(owners, texts, strict=True)]
 
 

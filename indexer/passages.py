@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Protocol
 
+from indexer.article import Article
 from newsrank.config import IndexConfig
 
 _WORD = re.compile(r"\S+")
@@ -56,22 +56,14 @@ def rerank_text(title: str, body: str) -> str:
     return f"{title}. {body}"
 
 
-class Titled(Protocol):
-    """What splitting needs of an article: its title and text."""
-
-    title: str
-    text: str
-
-
 def article_passages(
-    articles: Sequence[Titled], config: IndexConfig
+    articles: Sequence[Article], config: IndexConfig
 ) -> tuple[list[list[tuple[int, int]]], list[str]]:
     """Each article's passage spans (windows of ``config.passage_words`` words sharing
     ``config.passage_overlap``), and the text the retrievers index for each passage, in
     article order: what the index writer stores and embeds, and so what every other
     embedder of passages (a Ray build, a benchmark) must reproduce.
 
-    >>> from indexer.article import Article
     >>> spans, texts = article_passages([Article("1", "Oil", "Prices fell.")], IndexConfig())
     >>> spans, texts
     ([[(0, 12)]], ['Oil\\nPrices fell.'])
@@ -85,6 +77,6 @@ def article_passages(
     return spans, texts
 
 
-def passage_texts(articles: Iterable[Titled], config: IndexConfig) -> list[str]:
+def passage_texts(articles: Iterable[Article], config: IndexConfig) -> list[str]:
     """The texts :func:`article_passages` gives ``articles``, without their spans."""
     return article_passages(list(articles), config)[1]
