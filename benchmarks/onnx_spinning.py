@@ -36,7 +36,6 @@ sys.path.insert(0, str(HERE))
 
 from evaluation.latency import percentiles, pipelines, read_queries, time_interleaved  # noqa: E402
 from heads.loaders import load_heads  # noqa: E402
-from heads.onnx_backend import OnnxModel  # noqa: E402
 from newsrank.config import HeadsConfig  # noqa: E402
 from newsrank.machine import cpu_name  # noqa: E402
 from newsrank.threads import use_torch_threads  # noqa: E402
@@ -52,15 +51,12 @@ def embed_speeds(n: int, repeats: int, threads: int) -> dict[str, float]:
 
     texts = sample_passages(n)
     embedder = Embedder(IndexConfig().embedder, precision="int8")
-    path = embedder._int8.path  # the graph the embedder opened, reopened as asked
-    sessions = {
-        name: OnnxModel(path, threads, spinning=name == "spin") for name in ("spin", "sleep")
-    }
-    times: dict[str, list[float]] = {name: [] for name in sessions}
+    times: dict[str, list[float]] = {"spin": [], "sleep": []}
     embedder.encode(texts[:64])  # warm-up
     for _ in range(repeats):
-        for name, session in sessions.items():
-            embedder._int8 = session
+        for name in times:
+            # the graph the embedder opened, in a session with the setting compared
+            embedder.int8.reopen(threads, spinning=name == "spin")
             t = time.perf_counter()
             embedder.encode(texts)
             times[name].append(time.perf_counter() - t)
@@ -90,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, reranker in rerankers.items():
         engines[name] = pipelines(searcher, reranker, heads.reader, int8)["default"]
     for name, spinning in (("int8-spin", True), ("int8-sleep", False)):
-        graph = rerankers[name]._int8  # the session the head opened, reopened as asked
-        rerankers[name]._int8 = OnnxModel(graph.path, threads, spinning=spinning)
+        rerankers[name].int8.reopen(threads, spinning=spinning)
     samples = time_interleaved(engines, queries, 10, args.repeats)
     out = {
         "cpu": cpu_name(),

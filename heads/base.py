@@ -11,7 +11,8 @@ from typing import Any
 import torch
 
 from heads.loading import load_head
-from newsrank.precision import autocast, resolve_precision, resolve_with_int8
+from heads.onnx_backend import Int8Graph
+from newsrank.precision import autocast, resolve_precision
 from newsrank.text import replace_surrogates
 
 
@@ -52,7 +53,8 @@ class HeadModel:
         self.model_name_or_path = model_name_or_path
         self._tok_lock = threading.Lock()
         self.check_spec()
-        self._int8: Any = None
+        #: the int8 graph of :attr:`model` (opened only where precision resolves to int8)
+        self.int8 = Int8Graph(self.open_int8)
         #: "fp32", "bf16" or (a class with :attr:`int8_output`) "int8": ``precision``
         #: resolved for the device and model (newsrank.precision)
         self.precision = self.resolve(precision)
@@ -85,7 +87,7 @@ class HeadModel:
         if self.precision == "int8":
             from types import SimpleNamespace
 
-            return SimpleNamespace(**{self.int8_output: torch.from_numpy(self._int8.run(enc))})
+            return SimpleNamespace(**{self.int8_output: torch.from_numpy(self.int8.run(enc))})
         keys = ("input_ids", "attention_mask", "token_type_ids")
         inputs = {k: enc[k].to(self.device) for k in keys if k in enc}
         with torch.inference_mode(), self.autocast():
@@ -100,11 +102,7 @@ class HeadModel:
         from heads.onnx_backend import model_shape
 
         shape = model_shape(self.model, self.max_length, self.calibration_batch)
-        device = self.device.type
-        resolved = resolve_with_int8(precision, device, self.task, shape, self.calibrate)
-        if resolved == "int8" and self._int8 is None:
-            self._int8 = self.open_int8()
-        return resolved
+        return self.int8.resolve(precision, self.device.type, self.task, shape, self.calibrate)
 
     def int8_sample(self) -> dict[str, torch.Tensor]:
         """One tokenized batch, with padding, to trace the export (subclasses)."""
@@ -125,8 +123,6 @@ class HeadModel:
         """Seconds of one typical batch with each candidate precision."""
         from heads.onnx_backend import time_candidates
 
-        if self._int8 is None:
-            self._int8 = self.open_int8()
         runs = self.calibration_runs()
         timed = {p: (lambda p=p: runs["torch"](p)) for p in candidates if p != "int8"}
         timed["int8"] = runs["int8"]

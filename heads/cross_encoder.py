@@ -84,7 +84,7 @@ class CrossEncoder(HeadModel):
             with torch.inference_mode(), autocast(precision, self.device.type):
                 self.model(**inputs)
 
-        return {"torch": torch_run, "int8": lambda: self._int8.run(enc)}
+        return {"torch": torch_run, "int8": lambda: self.int8.run(enc)}
 
     def query_token_limit(self) -> int:
         """The most tokens of a query a pair keeps (see the module docstring)."""

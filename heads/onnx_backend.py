@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from newsrank.precision import cache_dir, has_vnni, require_int8
+from newsrank.precision import cache_dir, has_vnni, require_int8, resolve_with_int8
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +274,62 @@ class OnnxModel:
             value = value.cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
             feed[name] = value.astype(np.int64, copy=False)
         return self.session.run(None, feed)[0]
+
+
+class Int8Graph:
+    """A model's int8 graph, exported and opened on first use: the one holder of it in
+    :class:`heads.base.HeadModel` and :class:`indexer.dense.Embedder`.
+
+    ``open_graph`` returns the session (:func:`load_int8` of the model); it is called at
+    most once, under a lock, however many threads ask. :meth:`resolve` opens it when
+    ``precision`` comes out as int8, so a model shared between threads never exports.
+
+    >>> opened = []
+    >>> graph = Int8Graph(lambda: opened.append(1) or "a session")
+    >>> graph.is_open, graph.session, graph.session, len(opened), graph.is_open
+    (False, 'a session', 'a session', 1, True)
+    """
+
+    def __init__(self, open_graph: Callable[[], OnnxModel]) -> None:
+        self._open = open_graph
+        self._session: OnnxModel | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self._session is not None
+
+    @property
+    def session(self) -> OnnxModel:
+        """The ONNX Runtime session, exported and opened on the first call."""
+        with self._lock:
+            if self._session is None:
+                self._session = self._open()
+            return self._session
+
+    def run(self, features: Mapping[str, Any]) -> np.ndarray:
+        """:meth:`OnnxModel.run` of the session."""
+        return self.session.run(features)
+
+    def reopen(self, threads: int | None = None, *, spinning: bool = False) -> None:
+        """The same graph file in a new session with other runtime settings
+        (``benchmarks/onnx_spinning.py`` compares them)."""
+        self._session = OnnxModel(self.session.path, threads, spinning=spinning)
+
+    def resolve(
+        self,
+        precision: str,
+        device_type: str,
+        role: str,
+        shape: dict[str, Any],
+        calibrate: Callable[[list[str]], dict[str, float]],
+    ) -> str:
+        """:func:`newsrank.precision.resolve_with_int8`, the graph opened when the answer
+        is ``"int8"``."""
+        resolved = resolve_with_int8(precision, device_type, role, shape, calibrate)
+        if resolved == "int8":
+            self.session  # noqa: B018 (open it now, before the model is shared)
+        return resolved
 
 
 def load_int8(

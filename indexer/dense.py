@@ -23,7 +23,7 @@ import numpy as np
 
 from indexer.hits import Hits
 from newsrank.config import DENSE_KINDS
-from newsrank.precision import autocast, resolve_with_int8
+from newsrank.precision import autocast
 
 
 class Embedder:
@@ -107,15 +107,13 @@ class Embedder:
     def _resolve_precision(self, precision: str) -> str:
         """``precision`` resolved for this model (``auto``: calibrated, newsrank.precision);
         opens the int8 graph when the answer is int8."""
-        from heads.onnx_backend import model_shape
+        from heads.onnx_backend import Int8Graph, model_shape
 
-        self._int8 = None
+        #: the int8 graph of the passage model (opened only where precision is int8)
+        self.int8 = Int8Graph(self._open_int8)
         device = self._model.device.type
         shape = model_shape(self._transformer(), self._model.max_seq_length, self.calibration_batch)
-        resolved = resolve_with_int8(precision, device, "embedder", shape, self._calibrate)
-        if resolved == "int8" and self._int8 is None:
-            self._int8 = self._open_int8()
-        return resolved
+        return self.int8.resolve(precision, device, "embedder", shape, self._calibrate)
 
     def _transformer(self):
         """The Hugging Face model inside the sentence-transformers pipeline."""
@@ -163,7 +161,7 @@ class Embedder:
         for i in starts:
             rows = order[i : i + size]
             features = self._features([texts[r] for r in rows])
-            pooled = mean_pool(self._int8.run(features), features["attention_mask"].numpy())
+            pooled = mean_pool(self.int8.run(features), features["attention_mask"].numpy())
             if out.shape[1] != pooled.shape[1]:
                 out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
             out[rows] = pooled
@@ -176,8 +174,6 @@ class Embedder:
 
         n = self.calibration_batch
         texts = synthetic_texts(n, 200)
-        if self._int8 is None:
-            self._int8 = self._open_int8()
         device = self._model.device.type
 
         def torch_run(precision: str):

@@ -169,6 +169,25 @@ def test_int8_sessions_sleep_between_runs_unless_asked(int8_env, tiny_reranker_d
     assert spinning(ob.OnnxModel(path, 1, spinning=True)) == "1"
 
 
+def test_the_int8_graph_opens_only_at_int8_and_reopens_with_other_settings(
+    int8_env, tiny_reranker_dir
+):
+    from heads.cross_encoder import CrossEncoder
+
+    fp32 = CrossEncoder(str(tiny_reranker_dir), precision="fp32", device="cpu", max_length=64)
+    assert not fp32.int8.is_open  # nothing exported for a float32 head
+    int8 = CrossEncoder(str(tiny_reranker_dir), precision="int8", device="cpu", max_length=64)
+    assert int8.int8.is_open  # opened before the head is shared
+    first = int8.int8.session
+    before = int8.predict([("oil prices", TEXTS[0])])
+    int8.int8.reopen(1, spinning=True)
+    again = int8.int8.session
+    assert again is not first and again.path == first.path
+    options = again.session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    np.testing.assert_allclose(int8.predict([("oil prices", TEXTS[0])]), before, atol=1e-6)
+
+
 def test_a_graph_is_exported_once_and_keyed_by_the_weights(
     int8_env, tiny_reranker_dir, monkeypatch
 ):
