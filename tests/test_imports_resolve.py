@@ -4,12 +4,10 @@ off the start-up path), which a test only runs when it reaches that function."""
 
 from __future__ import annotations
 
-import ast
 import importlib
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("newsrank", "corpora", "heads", "indexer", "ranker", "web", "training", "evaluation")
+from source_imports import PACKAGES, ROOT, absolute_imports
+
 #: the benchmark scripts import each other by their bare names (benchmarks/ on sys.path)
 SCRIPTS = tuple(p.stem for p in (ROOT / "benchmarks").glob("*.py"))
 
@@ -21,11 +19,10 @@ def _project_imports() -> dict[tuple[str, str], str]:
     found: dict[tuple[str, str], str] = {}
     for folder in (*PACKAGES, "benchmarks", "tests"):
         for path in sorted((ROOT / folder).rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                    if node.module.split(".")[0] in (*PACKAGES, *SCRIPTS):
-                        for alias in node.names:
-                            found.setdefault((node.module, alias.name), str(path.relative_to(ROOT)))
+            for module, names in absolute_imports(path):
+                if module.split(".")[0] in (*PACKAGES, *SCRIPTS):
+                    for name in names:
+                        found.setdefault((module, name), str(path.relative_to(ROOT)))
     return found
 
 

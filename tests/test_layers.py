@@ -9,15 +9,13 @@ command line on top of everything (it imports each subcommand's module by name, 
 that subcommand runs).
 """
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from source_imports import PACKAGES, ROOT, absolute_imports
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("newsrank", "heads", "corpora", "indexer", "ranker", "web", "training", "evaluation")
 #: package -> the project packages it may import (itself always)
 ALLOWED = {
     "newsrank": set(),
@@ -34,17 +32,8 @@ ENTRY_POINTS = {"newsrank/cli.py", "newsrank/__main__.py"}
 
 def project_imports(path: Path) -> set[str]:
     """Top-level project packages ``path`` imports anywhere (functions included)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        else:
-            continue
-        found |= {n.split(".")[0] for n in names if n.split(".")[0] in PACKAGES}
-    return found
+    tops = {module.split(".")[0] for module, _ in absolute_imports(path)}
+    return tops & set(PACKAGES)
 
 
 def test_every_package_has_a_layer():
