@@ -29,7 +29,6 @@ then measured with ``newsrank eval retrieval``.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import math
 import sys
@@ -38,7 +37,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from newsrank.errors import TrainingInputError  # noqa: E402
+from training.prepared import read_record, write_record  # noqa: E402
+
 PACK_FORMAT = "newsrank-dense-dev/1"
+FIX = "write one with python benchmarks/dense_dev.py pack --out FILE"
 
 
 def mrr_at_10(ranked: list[str], qrels: dict[str, int]) -> float:
@@ -116,10 +119,7 @@ def pack(args: argparse.Namespace) -> int:
             "qrels": {q: qrels[q] for q in judged},
         }
         print(f"{name}: {len(judged)} queries, {len(corpora[key])} passages", flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(out, "wt", encoding="utf-8") as fh:
-        json.dump({"format": PACK_FORMAT, "corpora": corpora, "sets": sets}, fh)
+    out = write_record(args.out, PACK_FORMAT, {"corpora": corpora, "sets": sets})
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
     return 0
 
@@ -140,10 +140,10 @@ def score(args: argparse.Namespace) -> int:
 
     from heads.embedder import load_embedder_models
 
-    with gzip.open(args.pack, "rt", encoding="utf-8") as fh:
-        p = json.load(fh)
-    if p.get("format") != PACK_FORMAT:
-        raise SystemExit(f"{args.pack}: not a dense-dev pack; write one with `pack`")
+    try:
+        p = read_record(args.pack, PACK_FORMAT, FIX)
+    except TrainingInputError as exc:
+        raise SystemExit(f"dense_dev.py: {exc}") from exc
     results = {}
     for name in args.embedder:
         t0 = time.time()

@@ -67,3 +67,12 @@ def test_score_ranks_articles_by_their_best_passage(tmp_path):
     got = json.loads(out.read_text())[model]
     assert got["s"] == {"mrr@10": 1.0, "ndcg@10": 1.0, "recall@100": 1.0}
     assert got["mean"] == got["s"]
+
+
+def test_score_refuses_a_file_that_is_not_a_pack(tmp_path):
+    from training.prepared import write_record
+
+    other = write_record(tmp_path / "groups.json.gz", "newsrank-rerank-groups/1", {})
+    for path in (other, tmp_path / "missing.json.gz"):
+        with pytest.raises(SystemExit, match="dense_dev.py pack --out FILE"):
+            dense_dev.main(["score", "--pack", str(path), "--embedder", "unused"])

@@ -184,6 +184,8 @@ def dedupe_positives(pairs: Sequence[EmbedPair]) -> list[EmbedPair]:
 
 #: The format tag of a prepared pair file (:func:`write_prepared`).
 PREPARED_FORMAT = "newsrank-embed-pairs/1"
+#: how to write a prepared file, for the error of one that cannot be read
+PREPARED_FIX = "write one with newsrank train embedder --write-data FILE"
 
 
 def write_prepared(
@@ -211,7 +213,7 @@ def read_prepared(
     path: str | Path,
 ) -> tuple[list[EmbedPair], tuple[list[str], list[str], list[int]]]:
     """The pairs and validation set of a file :func:`write_prepared` wrote."""
-    record = read_record(path, PREPARED_FORMAT, "newsrank train embedder")
+    record = read_record(path, PREPARED_FORMAT, PREPARED_FIX)
     pairs = [EmbedPair(**p) for p in record["pairs"]]
     v = record["validation"]
     return pairs, (list(v["queries"]), list(v["pool"]), [int(t) for t in v["target"]])

@@ -9,7 +9,7 @@ JSON object with a ``format`` tag naming what it holds.
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.json.gz"
 >>> _ = write_record(path, "demo/1", {"n": 1})
->>> read_record(path, "demo/1", "newsrank train demo")
+>>> read_record(path, "demo/1", "write one with newsrank train demo --write-data FILE")
 {'format': 'demo/1', 'n': 1}
 """
 
@@ -52,10 +52,9 @@ def write_record(path: str | Path, fmt: str, record: dict[str, Any]) -> Path:
     return out
 
 
-def read_record(path: str | Path, fmt: str, writer: str) -> dict[str, Any]:
-    """The record of a file :func:`write_record` wrote with ``fmt``; ``writer`` names
-    the command that writes one (for the error message)."""
-    fix = f"write one with {writer} --write-data FILE"
+def read_record(path: str | Path, fmt: str, fix: str) -> dict[str, Any]:
+    """The record of a file :func:`write_record` wrote with ``fmt``; ``fix`` ends the
+    error message, saying how to write one."""
     try:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             record = json.load(fh)

@@ -112,6 +112,8 @@ Candidates = list[tuple[str, list[str], set[int]]]
 
 #: The format tag of a prepared group file (``--write-data``).
 PREPARED_FORMAT = "newsrank-rerank-groups/1"
+#: how to write a prepared file, for the error of one that cannot be read
+PREPARED_FIX = "write one with newsrank train reranker --write-data FILE"
 
 
 @dataclass
@@ -148,7 +150,7 @@ def write_prepared(path: str | Path, data: RerankData, command: str = "") -> Pat
 
 def read_prepared(path: str | Path) -> RerankData:
     """The :class:`RerankData` of a file :func:`write_prepared` wrote."""
-    r = read_record(path, PREPARED_FORMAT, "newsrank train reranker")
+    r = read_record(path, PREPARED_FORMAT, PREPARED_FIX)
 
     def held(rows: list) -> Candidates:
         return [(q, list(docs), set(pos)) for q, docs, pos in rows]
