@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from indexer.cli.common import emit, enrichers, read_input
+from indexer.cli.common import InputRefused, emit, enrichers, read_input
 from newsrank.config import IndexConfig
 
 
@@ -72,9 +72,10 @@ def run_build(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"newsrank index build: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    report = read_input(args, "build")
-    if isinstance(report, int):
-        return report
+    try:
+        report = read_input(args, "build")
+    except InputRefused as refused:
+        return refused.status
     classifier = tagger = None
     enrichment: dict = {}
     on_ray = None  # with --ray-workers: the heads the Ray actors load (indexer.distributed)

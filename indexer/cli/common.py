@@ -7,13 +7,27 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from newsrank.config import HeadsConfig
 
+if TYPE_CHECKING:
+    from indexer.ingest import IngestReport
 
-def read_input(args: argparse.Namespace, command: str):
-    """The articles of ``--input`` (and ``--demo``), bad records reported on stderr; or,
-    when there is nothing to index, the exit status, the reason already on stderr: a
+
+class InputRefused(Exception):
+    """Nothing is indexed: the reason is already on stderr; :attr:`status` is the exit
+    status the command returns."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def read_input(args: argparse.Namespace, command: str) -> IngestReport:
+    """The articles of ``--input`` (and ``--demo``), bad records reported on stderr.
+
+    Raises :class:`InputRefused` when there is nothing to index, the reason printed: a
     bad ``--field`` mapping or an unreadable input is a usage error, and ``--strict``
     refuses an input with bad records (nothing is indexed)."""
     from indexer.ingest import IngestReport, parse_mapping, read_articles
@@ -30,7 +44,7 @@ def read_input(args: argparse.Namespace, command: str):
             report.extend(read_articles(args.input, mapping))
     except ValueError as exc:
         print(f"newsrank index {command}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise InputRefused(EXIT_USAGE) from exc
     for rejected in report.rejected[: args.max_errors_shown]:
         print(f"skipped {rejected}", file=sys.stderr)
     if len(report.rejected) > args.max_errors_shown:
@@ -41,7 +55,7 @@ def read_input(args: argparse.Namespace, command: str):
             "nothing was indexed, the index is unchanged",
             file=sys.stderr,
         )
-        return EXIT_ERROR
+        raise InputRefused(EXIT_ERROR)
     return report
 
 

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from indexer.cli.common import emit, enrichers, read_input
+from indexer.cli.common import InputRefused, emit, enrichers, read_input
 
 
 def _writer(args: argparse.Namespace, command: str, with_heads: bool):
@@ -41,9 +41,10 @@ def _writer(args: argparse.Namespace, command: str, with_heads: bool):
 def run_add(args: argparse.Namespace) -> int:
     from newsrank.cli import EXIT_OK, EXIT_PARTIAL
 
-    report = read_input(args, "add")
-    if isinstance(report, int):
-        return report
+    try:
+        report = read_input(args, "add")
+    except InputRefused as refused:
+        return refused.status
     writer = _writer(args, "add", with_heads=True)
     try:
         result = writer.add(report.articles)
