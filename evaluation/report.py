@@ -282,6 +282,8 @@ def retrieval_report(data: dict, out: Path) -> Path:
             for c in data["rerank_curve"]
         ]
         lines += ["", "![rerank depth](rerank_depth.png)", ""]
+    else:  # a plot of an earlier run in the same folder would read as this run's
+        (out / "rerank_depth.png").unlink(missing_ok=True)
     lines += _weights_md(data)
     path = out / "report.md"
     path.write_text("\n".join(lines))

@@ -204,9 +204,25 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary(args: argparse.Namespace) -> int:
+REPORT_SUFFIXES = (".md", ".png", ".json")
+
+
+def copy_report(run: Path, dest: Path) -> None:
+    """The report files of a run folder (``REPORT_SUFFIXES``) copied into ``dest``, whose
+    own report files the run no longer has are removed, so that ``dest`` shows this run
+    only (a plot an earlier run drew is not left beside it)."""
     import shutil
 
+    dest.mkdir(parents=True, exist_ok=True)
+    names = {item.name for item in run.iterdir() if item.suffix in REPORT_SUFFIXES}
+    for item in dest.iterdir():
+        if item.suffix in REPORT_SUFFIXES and item.name not in names:
+            item.unlink()
+    for name in sorted(names):
+        shutil.copy2(run / name, dest / name)
+
+
+def _summary(args: argparse.Namespace) -> int:
     from evaluation.report import results_markdown
 
     order = ["scifact", "time", "news-knownitem", "med", "cran", "cisi"]
@@ -224,11 +240,7 @@ def _summary(args: argparse.Namespace) -> int:
         text += "\n" + Path(args.notes).read_text(encoding="utf-8")
     if args.copy_reports:
         for f in [*files, *([latency] if latency else [])]:
-            dest = out.parent / args.copy_reports / f.parent.name
-            dest.mkdir(parents=True, exist_ok=True)
-            for item in f.parent.iterdir():
-                if item.suffix in (".md", ".png", ".json"):
-                    shutil.copy2(item, dest / item.name)
+            copy_report(f.parent, out.parent / args.copy_reports / f.parent.name)
         text += f"\nFull reports with plots: [{args.copy_reports}/]({args.copy_reports}/).\n"
     out.write_text(text)
     print(f"wrote {out} from {len(files)} collections")

@@ -340,8 +340,11 @@ def test_cli_json_report_and_summary(tiny, cache, tmp_path, capsys):
     from newsrank.cli import main
 
     out = tmp_path / "runs" / "tiny"
+    out.mkdir(parents=True)
+    (out / "rerank_depth.png").write_bytes(b"a plot of an earlier run with a depth curve")
     argv = ["eval", "retrieval", "--collection", str(tiny), "--stages", "bm25", "--json"]
     assert main([*argv, "--cache", str(cache), "--quiet", "--out", str(out)]) == 0
+    assert not (out / "rerank_depth.png").exists()  # this run has no depth curve
     data = json.loads(capsys.readouterr().out)
     assert data["n_queries"] == 3
     assert data["stages"]["bm25"]["map"] == pytest.approx(BM25_EXPECTED["map"], abs=1e-4)
@@ -368,10 +371,20 @@ def test_cli_json_report_and_summary(tiny, cache, tmp_path, capsys):
     half = json.loads(capsys.readouterr().out)
     assert (half["collection"], half["n_queries"], half["half"]) == ("beir_tiny-test", 2, "test")
     doc = tmp_path / "docs" / "results.md"
+    stale = doc.parent / "results" / "tiny" / "rerank_depth.png"  # an earlier run's plot
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old plot")
+    (stale.parent / "notes.txt").write_text("not a report file")
     argv = ["eval", "summary", "--runs", str(out.parent), "--out", str(doc)]
     assert main([*argv, "--copy-reports", "results"]) == 0
     assert "| beir_tiny | 3 | 0.748 |" in doc.read_text()
-    assert (doc.parent / "results" / "tiny" / "stages.png").is_file()
+    copied = doc.parent / "results" / "tiny"
+    assert {p.name for p in copied.iterdir()} == {
+        "report.md",
+        "results.json",
+        "stages.png",
+        "notes.txt",
+    }
 
 
 @pytest.mark.slow
