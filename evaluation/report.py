@@ -1,8 +1,8 @@
-"""Readable reports of the evaluations: Markdown tables and matplotlib PNG plots.
+"""Readable reports of the evaluations: Markdown tables beside the PNG plots of
+:mod:`evaluation.plots`.
 
 Every report states the command, the commit and the machine that produced it
-(:func:`provenance`). Plots: metric per stage (bar chart), rerank depth vs nDCG@10
-and latency, latency histogram, confusion matrix.
+(:func:`provenance`).
 
 >>> data = {"collection": "toy", "n_queries": 2, "stages": {"bm25": {"ndcg@10": 0.5,
 ...         "mrr@10": 0.5, "recall@100": 1.0, "map": 0.5}}, "p_values": {}, "published": {}}
@@ -21,13 +21,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
-from evaluation.scoring import best_single_stage
+from evaluation.plots import plot_confusion, plot_latency_hist, plot_rerank_curve, plot_stages
+from evaluation.scoring import HEADERS, METRICS, best_single_stage
 from newsrank.machine import describe
-
-HEADERS = ("nDCG@10", "MRR@10", "R@100", "MAP")
-METRICS = ("ndcg@10", "mrr@10", "recall@100", "map")
 
 
 def provenance(command: str) -> dict[str, str]:
@@ -107,97 +103,6 @@ def versus_best(data: dict) -> str:
     p = (data.get("rerank_vs_best") or {}).get("p", {}).get("ndcg@10")
     where = stage + (f", p = {_fmt_p(p)}" if isinstance(p, (int, float)) else "")
     return f"{delta:+.3f} ({where})"
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def plot_stages(stages: dict[str, dict[str, float]], path: Path, title: str) -> Path:
-    """Grouped bar chart: one group per metric, one bar per stage."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    width = 0.8 / max(1, len(stages))
-    x = np.arange(len(METRICS))
-    for i, (stage, m) in enumerate(stages.items()):
-        ax.bar(x + i * width, [m[k] for k in METRICS], width, label=stage)
-    ax.set_xticks(x + width * (len(stages) - 1) / 2, HEADERS)
-    ax.set_ylim(0, 1)
-    ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def plot_rerank_curve(
-    curve: Sequence[dict], path: Path, title: str, baseline: float | None = None
-) -> Path:
-    """nDCG@10 (left axis) and mean latency (right axis) against rerank depth;
-    ``baseline``: the nDCG@10 of the ranking before reranking (a dotted line)."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    depths = [c["depth"] for c in curve]
-    ax.plot(depths, [c["ndcg@10"] for c in curve], "o-", color="C0", label="rerank")
-    if baseline is not None:
-        ax.axhline(baseline, color="grey", linestyle=":", label="hybrid, not reranked")
-        ax.legend(loc="lower right", fontsize=8)
-    ax.set_xlabel("rerank depth (fused passages rescored)")
-    ax.set_ylabel("nDCG@10", color="C0")
-    ax2 = ax.twinx()
-    ax2.plot(depths, [c.get("mean", 0) for c in curve], "s--", color="C1")
-    ax2.set_ylabel("mean latency per query (ms)", color="C1")
-    ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def plot_latency_hist(samples: dict[str, list[float]], path: Path, title: str) -> Path:
-    """Overlaid histograms of per-query latency, one per stage (log-spaced bins)."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    values = [v for vs in samples.values() for v in vs if v > 0]
-    if values:
-        bins = np.geomspace(min(values), max(values) * 1.01, 40)
-        for stage, vs in samples.items():
-            ax.hist(vs, bins=bins, alpha=0.5, label=stage)
-        ax.set_xscale("log")
-    ax.set_xlabel("latency (ms, log scale)")
-    ax.set_ylabel("queries")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
-def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], path: Path) -> Path:
-    """A confusion matrix (rows gold, columns predicted) with counts in the cells."""
-    plt = _plt()
-    m = np.asarray(matrix)
-    fig, ax = plt.subplots(figsize=(1.2 + 0.7 * len(labels), 1 + 0.6 * len(labels)))
-    ax.imshow(m, cmap="Blues")
-    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    ax.set_yticks(range(len(labels)), labels)
-    for i in range(m.shape[0]):
-        for j in range(m.shape[1]):
-            color = "white" if m[i, j] > m.max() / 2 else "black"
-            ax.text(j, i, str(m[i, j]), ha="center", va="center", color=color, fontsize=8)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("gold")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def head_report(target: str, data: dict, out: Path) -> Path:

@@ -13,6 +13,8 @@ import math
 from pathlib import Path
 
 METRICS = ("ndcg@10", "mrr@10", "recall@100", "map")
+#: how the reports head the columns of :data:`METRICS`
+HEADERS = ("nDCG@10", "MRR@10", "R@100", "MAP")
 Run = dict[str, dict[str, float]]
 
 
