@@ -1,6 +1,12 @@
 #!/bin/bash
+# The feedback probe on the eight development sets, one run per setting and set.
+#   sweep.sh                                   retrievers alone (bm25,dense,hybrid), 7 settings
+#   STAGES=hybrid,rerank OUT=/tmp/prf/out-rr sweep.sh "none 0 1" "bm25 3 0.7" "bm25 1 0.7"
+# A setting is "SOURCE K ALPHA" (probe.py's PRF_SOURCE, PRF_K, PRF_ALPHA).
 cd /work/main
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+STAGES=${STAGES:-bm25,dense,hybrid}
+OUT=${OUT:-/tmp/prf/out}
 sets=(
  "refind|--collection data/beir/news-refind-dev"
  "topical|--collection data/beir/news-topical-dev"
@@ -11,13 +17,17 @@ sets=(
  "cisi|--collection ../shared/data/classic_ir/cisi --half dev"
  "dl19|--collection ../shared/data/msmarco_dl19_subset_derived --half dev"
 )
-for cfg in "none 0 1" "dense 3 0.7" "dense 5 0.5" "bm25 3 0.7" "bm25 5 0.5" "bm25 1 0.7" "bm25 3 0.5"; do
+settings=("$@")
+[ ${#settings[@]} -eq 0 ] && settings=("none 0 1" "dense 3 0.7" "dense 5 0.5" "bm25 3 0.7" "bm25 5 0.5" "bm25 1 0.7" "bm25 3 0.5")
+for cfg in "${settings[@]}"; do
   read src k a <<< "$cfg"
   for s in "${sets[@]}"; do
     name=${s%%|*}; args=${s#*|}
-    out=/tmp/prf/out/$src-$k-$a/$name
+    out=$OUT/$src-$k-$a/$name
     [ -f $out/results.json ] && continue
-    PRF_SOURCE=$src PRF_K=$k PRF_ALPHA=$a .venv/bin/python /tmp/prf/probe.py eval retrieval --stages bm25,dense,hybrid --curve-depths '' --cache runs/eval-cache --quiet --out $out $args > /dev/null 2>/tmp/prf/err-$src-$k-$a-$name.log || echo "FAIL $cfg $name"
+    PRF_SOURCE=$src PRF_K=$k PRF_ALPHA=$a .venv/bin/python /tmp/prf/probe.py eval retrieval \
+      --stages $STAGES --curve-depths '' --cache runs/eval-cache --quiet --out $out $args \
+      > /dev/null || echo "FAIL $cfg $name"
     echo "done $cfg $name $(date +%T)"
   done
 done
