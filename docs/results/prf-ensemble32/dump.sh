@@ -1,6 +1,7 @@
 #!/bin/bash
-# the old (pre-ICT, session 9a44f73) reranker's scores of the same dev candidates
-while pgrep -f prf/sweep.sh > /dev/null; do sleep 10; done
+# The parent reranker's scores of the same development candidates as runs/features/.
+# The head: mkdir /tmp/rr-base; for f in adapter.safetensors head.json labels.json
+#   metrics.json; do git show 9a44f73:heads/shipped/reranker/$f > /tmp/rr-base/$f; done
 cd /work/main
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 H=${HEAD:-/tmp/rr-base}; O=${OUTDIR:-/tmp/ens/base}

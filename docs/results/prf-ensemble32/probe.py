@@ -1,18 +1,24 @@
 """Dense pseudo-relevance feedback (Rocchio) probe on development sets: not product code.
 
 PRF_SOURCE=dense|bm25|none, PRF_K, PRF_ALPHA: q' = alpha q + (1 - alpha) mean(top-k vectors).
+Runs `newsrank eval retrieval` with its arguments from a clone of the repository in
+/tmp/prf/repo (so that editing the checkout cannot change a run halfway); sweep.sh calls it.
 """
-import os, sys
+
+import os
+import sys
+
 import numpy as np
+
 sys.path.insert(0, "/tmp/prf/repo")
-import ranker.retrieve as rr
-from ranker.retrieve import ms_since
-import time
+
+import ranker.retrieve as rr  # noqa: E402
 
 SRC = os.environ.get("PRF_SOURCE", "none")
 K = int(os.environ.get("PRF_K", "3"))
 A = float(os.environ.get("PRF_ALPHA", "0.7"))
 orig = rr.Retriever.run
+
 
 def run(self, query, depth, mask, timings, vector=None, shards=None):
     hits = orig(self, query, depth, mask, timings, vector, shards)
@@ -33,6 +39,8 @@ def run(self, query, depth, mask, timings, vector=None, shards=None):
     hits["dense"] = self.dense.search(q, depth, mask)
     return hits
 
+
 rr.Retriever.run = run
-from newsrank.cli import main
+from newsrank.cli import main  # noqa: E402
+
 raise SystemExit(main(sys.argv[1:]))

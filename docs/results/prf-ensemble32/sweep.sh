@@ -3,6 +3,7 @@
 #   sweep.sh                                   retrievers alone (bm25,dense,hybrid), 7 settings
 #   STAGES=hybrid,rerank OUT=/tmp/prf/out-rr sweep.sh "none 0 1" "bm25 3 0.7" "bm25 1 0.7"
 # A setting is "SOURCE K ALPHA" (probe.py's PRF_SOURCE, PRF_K, PRF_ALPHA).
+HERE=$(cd "$(dirname "$0")" && pwd)
 cd /work/main
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 STAGES=${STAGES:-bm25,dense,hybrid}
@@ -25,7 +26,7 @@ for cfg in "${settings[@]}"; do
     name=${s%%|*}; args=${s#*|}
     out=$OUT/$src-$k-$a/$name
     [ -f $out/results.json ] && continue
-    PRF_SOURCE=$src PRF_K=$k PRF_ALPHA=$a .venv/bin/python /tmp/prf/probe.py eval retrieval \
+    PRF_SOURCE=$src PRF_K=$k PRF_ALPHA=$a .venv/bin/python "$HERE/probe.py" eval retrieval \
       --stages $STAGES --curve-depths '' --cache runs/eval-cache --quiet --out $out $args \
       > /dev/null || echo "FAIL $cfg $name"
     echo "done $cfg $name $(date +%T)"
